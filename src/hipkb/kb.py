@@ -97,8 +97,15 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def bundled_kb_path() -> Path:
-    """The directory of the KB shipped inside the package."""
-    return Path(str(resources.files("hipkb") / "kb"))
+    """The directory of the KB shipped inside the package.
+
+    An installed wheel carries it as ``hipkb/kb``; a source checkout (or an
+    editable install) uses the repository's top-level ``kb/``.
+    """
+    packaged = Path(str(resources.files("hipkb"))) / "kb"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "kb"
 
 
 @dataclass(frozen=True)
@@ -739,7 +746,10 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     errors = [p for p in problems if p.severity == "error"]
     if kb is None or errors:
         first = errors[0]
-        more = f"; {len(errors) - 1} more error(s), see 'hipkb kb check'" if len(errors) > 1 else ""
+        hint = first.hint
+        if len(errors) > 1:
+            more = f"{len(errors) - 1} more error(s): run 'hipkb kb check'"
+            hint = f"{hint}; {more}" if hint else more
         loc = first.location
-        raise KBError(first.message + more, path=loc.path, line=loc.line, column=loc.column, hint=first.hint)
+        raise KBError(first.message, path=loc.path, line=loc.line, column=loc.column, hint=hint)
     return kb
