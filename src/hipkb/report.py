@@ -3,7 +3,7 @@
 >>> from hipkb.kb import load_kb
 >>> result = load_kb().assess({"findings": {"supine_hip_ir": {"left": 12}}})
 >>> describe_key(result, ("supine_hip_ir", "left"))
-'supine hip IR at 90° flexion (left) = 12° (threshold 25°)'
+'supine hip internal rotation at 90° hip flexion (left) = 12° (threshold 25°)'
 """
 
 from __future__ import annotations
