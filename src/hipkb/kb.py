@@ -263,7 +263,10 @@ class _Reader:
         if not isinstance(raw, dict):
             self.error("field 'source' must be a mapping with ref/quote/interpretation/note", *at, "source", code="schema")
             return Citation()
-        here = at + ("source",)
+        return self.citation_fields(raw, at + ("source",))
+
+    def citation_fields(self, raw: Mapping[str, Any], here: tuple[Any, ...]) -> Citation:
+        """Read ref/quote/interpretation/note from a source mapping at ``here``."""
         self.unknown_fields(raw, ("ref", "quote", "interpretation", "note"), here)
         parts = {k: self.text(raw, k, here, required=False) for k in ("ref", "quote", "interpretation", "note")}
         citation = Citation(**parts)
@@ -300,14 +303,14 @@ class _Reader:
 
 
 _SOURCE_FIELDS = ("id", "kind", "citation")
-_ENTITY_FIELDS = ("id", "label", "uberon", "fma", "part_of")
-_STATE_FIELDS = ("id", "label", "sided", "entity", "tested_by", "opposite", "description")
+_ENTITY_FIELDS = ("id", "label", "uberon", "fma", "part_of", "source")
+_STATE_FIELDS = ("id", "label", "sided", "entity", "tested_by", "opposite", "description", "source")
 _FINDING_FIELDS = ("id", "label", "type", "range", "sided", "group", "assessment", "source", "unit", "description")
 _THRESHOLD_FIELDS = ("id", "value", "label", "unit", "evidence", "source")
 _LINK_FIELDS = ("id", "label", "cause", "effect", "use", "evidence", "source", "description")
 _RULE_FIELDS = ("id", "label", "when", "then", "evidence", "source", "description")
 _CALL_FIELDS = ("id", "label", "when", "evidence", "source", "description")
-_REC_FIELDS = ("id", "kind", "order", "label", "summary", "evidence", "source", "called_for_by", "description")
+_REC_FIELDS = ("id", "kind", "order", "label", "summary", "evidence", "source", "rationale", "called_for_by", "description")
 FINDING_GROUPS = ("measurement", "confounder", "compensation", "symptom")
 FINDING_TYPES = ("degrees", "boolean")
 SOURCE_KINDS = ("article", "paper", "guideline")
@@ -408,7 +411,7 @@ class _Builder:
             self.entities[item["id"]] = Entity(
                 item["id"], self.r.text(item, "label", at) or item["id"],
                 self.r.text(item, "uberon", at, required=False), self.r.text(item, "fma", at, required=False),
-                part_of, self.loc(at),
+                part_of, self.citation(item, at) if "source" in item else None, self.loc(at),
             )
 
     def read_states(self, at: tuple[Any, ...], item: dict[str, Any]) -> None:
@@ -418,7 +421,8 @@ class _Builder:
             self.ref(item.get("entity"), at + ("entity",), ("entity",), required=False),
             self.ref(item.get("tested_by"), at + ("tested_by",), ("finding",), required=False),
             self.ref(item.get("opposite"), at + ("opposite",), ("state",), required=False),
-            self.r.text(item, "description", at, required=False), self.loc(at),
+            self.r.text(item, "description", at, required=False),
+            self.citation(item, at) if "source" in item else None, self.loc(at),
         )
         if self.claim(state.id, at):
             self.states[state.id] = state
@@ -571,12 +575,30 @@ class _Builder:
             )
             if self.claim(rule.id, cat):
                 calls.append(rule)
+        rationale: list[Citation] = []
+        raw_rationale = item.get("rationale", [])
+        if not isinstance(raw_rationale, list):
+            r.error("'rationale' must be a list of sources ({ref: article, quote: ...})", *at, "rationale", code="schema")
+            raw_rationale = []
+        for i, entry in enumerate(raw_rationale):
+            rat = at + ("rationale", i)
+            if not isinstance(entry, dict):
+                r.error("each rationale entry is a source ({ref: article, quote: ...})", *rat, code="schema")
+                continue
+            rationale.append(self._source_entry(entry, rat))
         rec = Recommendation(
             item["id"], kind, r.text(item, "label", at) or item["id"], r.text(item, "summary", at) or "",
-            self.evidence(item, at), self.citation(item, at), order, tuple(calls), self.loc(at),
+            self.evidence(item, at), self.citation(item, at), order, tuple(calls), tuple(rationale), self.loc(at),
         )
         if self.claim(rec.id, at):
             self.recommendations[rec.id] = rec
+
+    def _source_entry(self, entry: dict[str, Any], at: tuple[Any, ...]) -> Citation:
+        """A bare citation mapping (a rationale entry), read like a ``source``."""
+        citation = self.r.citation_fields(entry, at)
+        if citation.ref is not None:
+            self.ref(citation.ref, at + ("ref",), ("source",))
+        return citation
 
     # -- cross references
 

@@ -64,6 +64,7 @@ class Entity:
     uberon: str | None = None
     fma: str | None = None
     part_of: str | None = None
+    source: Citation | None = None
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -76,6 +77,7 @@ class State:
     tested_by: str | None = None
     opposite: str | None = None
     description: str | None = None
+    source: Citation | None = None
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -181,4 +183,6 @@ class Recommendation:
     source: Citation
     order: int | None = None
     calls: tuple[Rule, ...] = ()
+    #: further quotes that give the article's reasons for the item
+    rationale: tuple[Citation, ...] = ()
     location: Location | None = field(default=None, compare=False, repr=False)

@@ -91,6 +91,7 @@ def _recommendation_lines(result: Result, rec: RecommendationResult, indent: str
     if rec.summary:
         lines.append(f"{indent}    Why: {rec.summary}")
     lines.append(f"{indent}    Source: {cite(kb_rec.source)}")
+    lines += [f"{indent}    Also: {cite(extra)}" for extra in kb_rec.rationale]
     callers = sorted({", ".join(describe_key(result, k) for k in j.because) for j in rec.justifications})
     lines.append(f"{indent}    Called for by: " + "; ".join(callers))
     return lines
