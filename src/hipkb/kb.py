@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -315,6 +316,8 @@ FINDING_GROUPS = ("measurement", "confounder", "compensation", "symptom")
 FINDING_TYPES = ("degrees", "boolean")
 SOURCE_KINDS = ("article", "paper", "guideline")
 CONDITION_KEYS = ("finding", "below", "at_least", "absent", "not", "state", "lower_side", "by_more_than", "any")
+#: What every declared id looks like (the JSON Schemas use the same pattern).
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 #: Field lists per file, used by the JSON Schema generator.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -356,6 +359,11 @@ class _Builder:
 
     def claim(self, item_id: str, at: tuple[Any, ...]) -> bool:
         loc = self.r.doc.where(*at, "id")  # type: ignore[union-attr]
+        if not ID_PATTERN.fullmatch(item_id):
+            self.r.error(
+                f"id {item_id!r} is not lower_snake_case", *at, "id",
+                hint="use lowercase letters, digits and underscores, starting with a letter", code="schema",
+            )
         if item_id in self.ids:
             first = self.ids[item_id]
             self.r.error(f"duplicate id {item_id!r}", *at, "id", hint=f"first declared at {first}", code="duplicate")
@@ -504,6 +512,8 @@ class _Builder:
                 r.error("'any' cannot be nested", *at, code="schema")
             return Condition("any", options=built, location=loc)
         if "lower_side" in entry:
+            if set(entry) - {"lower_side", "by_more_than"}:
+                r.error("'lower_side' takes only 'by_more_than' beside it", *at, code="schema")
             return Condition(
                 "lower_side", self.ref(entry["lower_side"], at + ("lower_side",), ("finding",)),
                 threshold=self.ref(entry.get("by_more_than"), at + ("by_more_than",), ("threshold",)), location=loc,
@@ -515,6 +525,8 @@ class _Builder:
                 expected = ("state",) if kind == "state" else ("finding",)
                 return Condition(kind, self.ref(entry[kind], at + (kind,), expected), location=loc)
         if "finding" in entry:
+            if set(entry) - {"finding", "below", "at_least"}:
+                r.error("'finding' takes only 'below' or 'at_least' beside it", *at, code="schema")
             compare = [c for c in ("below", "at_least") if c in entry]
             if len(compare) > 1:
                 r.error("use one of 'below' or 'at_least'", *at, code="schema")
@@ -618,10 +630,13 @@ class _Builder:
         r = self.r
         for state in self.states.values():
             self._at(state.location)
-            if state.opposite and state.opposite in self.states:
+            if state.opposite == state.id:
+                self._problem(state.location, f"state {state.id!r} cannot be its own opposite", "opposite")
+            elif state.opposite and state.opposite in self.states:
                 back = self.states[state.opposite].opposite
                 if back != state.id:
-                    self._problem(state.location, f"opposite states must be declared both ways: {state.opposite!r} does not name {state.id!r} as its opposite", "opposite")
+                    self._problem(state.location, f"opposite states must be declared both ways: {state.opposite!r} does not name {state.id!r} as its opposite", "opposite",
+                                  f"add 'opposite: {state.id}' to state {state.opposite!r}")
             if state.tested_by in self.findings and self.findings[state.tested_by].sided != state.sided:
                 self._problem(state.location, f"state {state.id!r} and its test {state.tested_by!r} must both be sided or both unsided", "sided")
         for threshold in self.thresholds.values():
@@ -631,7 +646,8 @@ class _Builder:
                     self._problem(threshold.location, f"threshold {threshold.id!r} decides a boolean finding", "threshold")
                 elif finding.range and not finding.range[0] <= threshold.value <= finding.range[1]:
                     low, high = finding.range
-                    self._problem(threshold.location, f"threshold {threshold.value:g} for {threshold.id!r} is outside the finding's valid range [{low:g}, {high:g}]", "threshold-range")
+                    self._problem(threshold.location, f"threshold {threshold.value:g} for {threshold.id!r} is outside the finding's valid range [{low:g}, {high:g}]", "threshold-range",
+                                  "give a value inside the range, or correct the finding's 'range'")
         for rule in self.all_rules():
             for cond in _flatten(rule.when):
                 if cond.kind in ("finding", "not", "lower_side") and cond.ref in self.findings:
@@ -655,8 +671,8 @@ class _Builder:
     def _at(self, location: Location | None) -> None:
         pass
 
-    def _problem(self, location: Location | None, message: str, code: str) -> None:
-        self.problems.append(Problem("error", message, location or Location(str(self.directory)), None, code))
+    def _problem(self, location: Location | None, message: str, code: str, hint: str | None = None) -> None:
+        self.problems.append(Problem("error", message, location or Location(str(self.directory)), hint, code))
 
     def _cycles(self) -> None:
         """Concluding links must form an acyclic graph (so must rules + links)."""
@@ -678,7 +694,8 @@ class _Builder:
                     cycle = [n for n, _ in stack]
                     start = cycle.index(nxt) if nxt in cycle[:-1] else 0
                     path = " → ".join([node if start == 0 else cycle[start - 1]] + cycle[start:])
-                    self._problem(link.location, f"causal links form a cycle: {path}", "cycle")
+                    self._problem(link.location, f"causal links form a cycle: {path}", "cycle",
+                                  "remove a link of the cycle, or mark it 'use: explain'")
                     return True
                 if color.get(nxt, 0) == 0 and visit(nxt):
                     return True
