@@ -2,19 +2,31 @@
 
 Only plain data is built (mappings, lists, strings, numbers, booleans, null):
 YAML tags that would construct Python objects are refused, anchors and
-aliases are refused (no "billion laughs"), duplicate keys are errors, and
-files larger than a limit are not parsed.
+aliases are refused (no "billion laughs"), duplicate keys are errors,
+numbers must be plain decimals (YAML 1.1 would read ``012`` as octal 10 and
+``1:30`` as 90), nesting is bounded, and files larger than a limit are not
+parsed. Every error is one line with the file, line and column.
 
 >>> doc = parse_text("a:\\n  b: 1\\n", "case.yaml")
 >>> doc.data
 {'a': {'b': 1}}
 >>> str(doc.where("a", "b"))
 'case.yaml:2:6'
+>>> parse_text("a: 012\\n", "case.yaml")
+Traceback (most recent call last):
+...
+hipkb.errors.InputError: case.yaml:1:4: '012' has a leading zero (write 12)
+>>> parse_text('{"a": 1e1}', "case.json", as_json=True).data
+{'a': 10.0}
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import json.decoder
+import json.scanner
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,12 +35,30 @@ import yaml
 
 from .errors import HipkbError, InputError, Location
 
-__all__ = ["Document", "parse_text", "read_document", "MAX_BYTES"]
+__all__ = ["Document", "parse_text", "read_document", "MAX_BYTES", "MAX_DEPTH"]
 
+#: Files larger than this are refused before parsing.
 MAX_BYTES = 2 * 1024 * 1024
+#: Mappings and lists may nest this deep (a case needs 3 levels, the KB 6).
+MAX_DEPTH = 64
+#: Longest number accepted, in characters.
+MAX_NUMBER_CHARS = 64
 
 PathKey = tuple[Any, ...]
 ErrorFactory = Callable[..., HipkbError]
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_INTEGER = re.compile(r"[-+]?[0-9]+\Z")
+_SPECIAL_FLOAT = re.compile(r"(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -51,137 +81,294 @@ class Document:
             probe = probe[:-1]
 
 
-class _Builder:
-    """Turns a composed YAML node tree into plain data and position marks."""
+class _Fail(Exception):
+    """A problem at a 0-based (line, column); turned into the caller's error type."""
 
-    def __init__(self, path: str, error: ErrorFactory) -> None:
-        self.path = path
-        self.error = error
+    def __init__(self, message: str, line: int | None, column: int | None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.hint = message, line, column, hint
+
+
+def _number(text: str, line: int, column: int, *, as_float: bool = False) -> int | float:
+    """A plain decimal number; anything YAML 1.1 would read another way is refused."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Fail(f"number has too many digits ({len(text)} characters)", line, column)
+    if _SPECIAL_FLOAT.match(text):
+        return float(text.replace(".", "", 1))
+    if not _DECIMAL.match(text):
+        raise _Fail(
+            f"{text!r} is not a plain decimal number", line, column,
+            "write numbers like 12 or 12.5; quote it if it is text",
+        )
+    if _INTEGER.match(text) and not as_float:
+        digits = text.lstrip("+-")
+        if len(digits) > 1 and digits.startswith("0"):
+            raise _Fail(f"{text!r} has a leading zero", line, column, f"write {int(text)}")
+        return int(text)
+    return float(text)
+
+
+class _Frame:
+    __slots__ = ("container", "at", "key", "key_mark")
+
+    def __init__(self, container: dict[Any, Any] | list[Any], at: PathKey) -> None:
+        self.container = container
+        self.at = at
+        self.key: Any = _NO_KEY
+        self.key_mark: tuple[int, int] = (0, 0)
+
+
+_NO_KEY = object()
+
+
+class _Tree:
+    """Builds plain data and marks from a stream of values, without recursion."""
+
+    def __init__(self) -> None:
+        self.stack: list[_Frame] = []
         self.marks: dict[PathKey, tuple[int, int]] = {}
-        self.constructor = yaml.constructor.SafeConstructor()
+        self.root: Any = None
+        self.done = False
 
-    def fail(self, node: yaml.Node, message: str, hint: str | None = None) -> HipkbError:
-        mark = node.start_mark
-        return self.error(message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint)
+    def expecting_key(self) -> bool:
+        top = self.stack[-1] if self.stack else None
+        return isinstance(top, _Frame) and isinstance(top.container, dict) and top.key is _NO_KEY
 
-    def build(self, node: yaml.Node, at: PathKey) -> Any:
-        self.marks[at] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != "tag:yaml.org,2002:map":
-                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise self.fail(key_node, "a mapping key must be a plain value")
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise self.fail(key_node, "YAML merge keys ('<<') are not supported")
-                key = self.scalar(key_node)
-                if isinstance(key, float) or key is None or isinstance(key, bool):
-                    key = key_node.value
-                if key in result:
-                    raise self.fail(key_node, f"duplicate key {key!r}")
-                self.marks[at + (key, "<key>")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                result[key] = self.build(value_node, at + (key,))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            return [self.build(item, at + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+    def key(self, key: Any, line: int, column: int) -> None:
+        top = self.stack[-1]
+        if key in top.container:
+            raise _Fail(f"duplicate key {_short(key)!r}", line, column)
+        top.key = key
+        self.marks[top.at + (key, "<key>")] = (line + 1, column + 1)
 
-    def scalar(self, node: yaml.Node) -> Any:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # dates stay text: nothing here needs a datetime
-        if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.rsplit(":", 1)[-1] not in {
-            "str", "int", "float", "bool", "null",
-        }:
-            raise self.fail(node, f"unsupported YAML tag {node.tag!r}", "only plain data is allowed")
-        return self.constructor.construct_object(node)
+    def value(self, value: Any, line: int, column: int) -> PathKey:
+        """Place a value (a scalar, or a new empty container) at the current position."""
+        if not self.stack:
+            if self.done:
+                raise _Fail("only one document per file", line, column)
+            self.root, self.done, at = value, True, ()
+        else:
+            top = self.stack[-1]
+            if isinstance(top.container, dict):
+                at = top.at + (top.key,)
+                top.container[top.key] = value
+                top.key = _NO_KEY
+            else:
+                at = top.at + (len(top.container),)
+                top.container.append(value)
+        self.marks[at] = (line + 1, column + 1)
+        return at
 
+    def open(self, container: dict[Any, Any] | list[Any], line: int, column: int) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Fail(f"document is nested more than {MAX_DEPTH} levels deep", line, column)
+        at = self.value(container, line, column)
+        self.stack.append(_Frame(container, at))
 
-class _NoAliasComposer(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses anchors and aliases outright."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _AliasFound(event.start_mark)
-        event = self.peek_event()
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise _AliasFound(event.start_mark)
-        return super().compose_node(parent, index)
+    def close(self) -> None:
+        self.stack.pop()
 
 
-class _AliasFound(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
-        self.mark = mark
+def _short(value: Any, limit: int = 60) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
-def _compose(text: str, path: str, error: ErrorFactory) -> yaml.Node | None:
-    loader = _NoAliasComposer(text)
+# --------------------------------------------------------------------------
+# YAML
+
+
+def _yaml_scalar(loader: Any, event: yaml.ScalarEvent, *, as_key: bool) -> Any:
+    line, column = event.start_mark.line, event.start_mark.column
+    text: str = event.value
+    explicit = event.tag not in (None, "!")
+    tag = event.tag if explicit else loader.resolve(yaml.ScalarNode, text, event.implicit)
+    plain = not event.style and not explicit
+    if tag == _YAML_TAG + "merge":
+        raise _Fail("YAML merge keys ('<<') are not supported", line, column)
+    kind = tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else None
+    if kind not in {"str", "int", "float", "bool", "null", "timestamp"}:
+        raise _Fail(f"unsupported YAML tag {tag!r}", line, column, "only plain data is allowed")
+    if as_key:
+        return text  # keys are names: 'yes', '1' and '~' stay as written
+    if kind in ("str", "timestamp"):
+        # YAML 1.1 leaves 1e5 and -.5 as text; read plain ones as numbers.
+        return _number(text, line, column) if plain and kind == "str" and _DECIMAL.match(text) else text
+    if kind == "null":
+        if explicit and text not in ("", "~", "null", "Null", "NULL"):
+            raise _Fail(f"cannot read {_short(text)!r} as null", line, column)
+        return None
+    if kind == "bool":
+        if text.lower() not in _BOOLEANS:
+            raise _Fail(f"cannot read {_short(text)!r} as true or false", line, column)
+        return _BOOLEANS[text.lower()]
+    return _number(text, line, column, as_float=kind == "float")
+
+
+def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
+    """(data, marks, found a document) from YAML text; raises _Fail."""
+    tree = _Tree()
+    loader = None
     try:
-        node = loader.get_single_node()
-    except _AliasFound as found:
-        raise error(
-            "YAML anchors and aliases are not allowed",
-            path=path, line=found.mark.line + 1, column=found.mark.column + 1,
-        ) from None
+        loader = _Loader(text)
+        while loader.check_event():
+            event = loader.get_event()
+            mark = event.start_mark
+            line, column = mark.line, mark.column
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise _Fail("YAML anchors and aliases are not allowed", line, column)
+            if isinstance(event, yaml.DocumentStartEvent) and tree.done:
+                raise _Fail("only one YAML document per file", line, column)
+            if isinstance(event, yaml.ScalarEvent):
+                if tree.expecting_key():
+                    tree.key(_yaml_scalar(loader, event, as_key=True), line, column)
+                else:
+                    tree.value(_yaml_scalar(loader, event, as_key=False), line, column)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                if tree.expecting_key():
+                    raise _Fail("a mapping key must be a plain value", line, column)
+                expected = _YAML_TAG + ("map" if mapping else "seq")
+                if event.tag not in (None, "!", expected):
+                    raise _Fail(f"unsupported YAML tag {event.tag!r}", line, column, "only plain data is allowed")
+                tree.open({} if mapping else [], line, column)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                tree.close()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        if mark is None:
-            raise error(f"invalid YAML: {problem}", path=path) from None
-        raise error(f"invalid YAML: {problem}", path=path, line=mark.line + 1, column=mark.column + 1) from None
+        raise _Fail(f"invalid YAML: {problem}", *((mark.line, mark.column) if mark else (None, None))) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position)
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1)
+        what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise _Fail(f"invalid YAML: character {what} is not allowed", line, column, "remove control characters") from None
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {str(exc).splitlines()[0]}", path=path) from None
+        raise _Fail(f"invalid YAML: {str(exc).splitlines()[0]}", None, None) from None
     finally:
-        loader.dispose()
-    return node
+        if loader is not None:
+            loader.dispose()
+    return tree.root, tree.marks, tree.done
 
 
-def _json_check(text: str, path: str, error: ErrorFactory) -> None:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate key {key!r}")
-            seen[key] = value
-        return seen
+# --------------------------------------------------------------------------
+# JSON
 
-    try:
-        json.loads(text, object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise error(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno) from None
-    except (ValueError, RecursionError) as exc:
-        raise error(f"invalid JSON: {exc}", path=path) from None
+_WS = re.compile(r"[ \t\n\r]*")
+_LITERALS = (("true", True), ("false", False), ("null", None))
+_CONSTANTS = (("NaN", float("nan")), ("Infinity", float("inf")), ("-Infinity", float("-inf")))
+
+
+def _parse_json(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """(data, marks) from JSON text, parsed without recursion; raises _Fail."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def place(pos: int) -> tuple[int, int]:
+        row = bisect.bisect_right(starts, pos) - 1
+        return row, pos - starts[row]
+
+    def fail(message: str, pos: int) -> _Fail:
+        return _Fail(f"invalid JSON: {message}", *place(pos))
+
+    def string(pos: int) -> tuple[str, int]:
+        try:
+            return json.decoder.scanstring(text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            raise fail(exc.msg, exc.pos) from None
+
+    tree = _Tree()
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    state = "value"
+    while True:
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        char = text[pos:pos + 1]
+        top = tree.stack[-1] if tree.stack else None
+        if state == "value":
+            line, column = place(pos)
+            if char in ("{", "["):
+                tree.open({} if char == "{" else [], line, column)
+                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                closer = "}" if char == "{" else "]"
+                if text[pos:pos + 1] == closer:
+                    tree.close()
+                    pos, state = pos + 1, "after"
+                else:
+                    state = "key" if char == "{" else "value"
+                continue
+            if char == '"':
+                value, pos = string(pos)
+            else:
+                number = json.scanner.NUMBER_RE.match(text, pos)
+                if number:
+                    whole, frac, exp = number.groups()
+                    raw = number.group(0)
+                    value = _number(raw, line, column, as_float=bool(frac or exp))
+                    pos = number.end()
+                else:
+                    for word, literal in _LITERALS + _CONSTANTS:
+                        if text.startswith(word, pos):
+                            value, pos = literal, pos + len(word)
+                            break
+                    else:
+                        raise fail("Expecting value", pos)
+            tree.value(value, line, column)
+            state = "after"
+        elif state == "key":
+            if char != '"':
+                raise fail("Expecting property name enclosed in double quotes", pos)
+            line, column = place(pos)
+            key, pos = string(pos)
+            tree.key(key, line, column)
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if text[pos:pos + 1] != ":":
+                raise fail("Expecting ':' delimiter", pos)
+            pos, state = pos + 1, "value"
+        else:  # after a value
+            if top is None:
+                if pos < len(text):
+                    raise fail("Extra data", pos)
+                return tree.root, tree.marks
+            closer = "}" if isinstance(top.container, dict) else "]"
+            if char == ",":
+                pos += 1
+                state = "key" if closer == "}" else "value"
+            elif char == closer:
+                tree.close()
+                pos += 1
+            else:
+                raise fail("Expecting ',' delimiter", pos)
+
+
+# --------------------------------------------------------------------------
+# Entry points
 
 
 def parse_text(text: str, path: str, *, error: ErrorFactory = InputError, as_json: bool = False) -> Document:
-    """Parse YAML (or JSON) text into a :class:`Document`."""
-    if as_json:
-        _json_check(text, path, error)
+    """Parse YAML (or JSON) text into a :class:`Document`; problems raise ``error``."""
     if not text.strip():
         raise error("file is empty", path=path)
     try:
-        node = _compose(text, path, error)
-    except RecursionError:
+        if as_json:
+            data, marks = _parse_json(text)
+        else:
+            data, marks, found = _parse_yaml(text)
+            if not found:
+                raise error("file is empty", path=path, hint="it holds only comments")
+    except _Fail as problem:
+        line = None if problem.line is None else problem.line + 1
+        column = None if problem.column is None or line is None else problem.column + 1
+        raise error(problem.message, path=path, line=line, column=column, hint=problem.hint) from None
+    except RecursionError:  # not expected: both parsers are iterative
         raise error("document is nested too deeply", path=path) from None
-    if node is None:
-        raise error("file is empty", path=path)
-    builder = _Builder(path, error)
-    try:
-        data = builder.build(node, ())
-    except RecursionError:
-        raise error("document is nested too deeply", path=path) from None
-    return Document(data, path, builder.marks)
+    return Document(data, path, marks)
 
 
 def read_document(path: str | Path, *, error: ErrorFactory = InputError, max_bytes: int = MAX_BYTES) -> Document:
     """Read and parse a YAML or JSON file (by suffix), refusing anything unsafe."""
     shown = str(path)
-    file = Path(path)
     try:
+        file = Path(path)
         if file.is_dir():
             raise error("is a directory, not a file", path=shown)
         with file.open("rb") as handle:
@@ -192,12 +379,21 @@ def read_document(path: str | Path, *, error: ErrorFactory = InputError, max_byt
         raise error("permission denied", path=shown) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror or exc}", path=shown) from None
+    except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the path
+        raise error(f"not a usable file name: {exc}", path=repr(shown)) from None
     if len(raw) > max_bytes:
         raise error(f"file is larger than {max_bytes // 1024} KiB", path=shown)
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            raise error(f"file is {encoding} text", path=shown, hint="save it as UTF-8")
     if b"\x00" in raw:
-        raise error("binary file, not YAML or JSON text", path=shown)
+        raise error("binary file, not YAML or JSON text", path=shown, hint="if it is text, save it as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text (byte {exc.start})", path=shown) from None
-    return parse_text(text, shown, error=error, as_json=file.suffix.lower() == ".json")
+        start = exc.start
+        line_start = raw.rfind(b"\n", 0, start) + 1
+        line = raw.count(b"\n", 0, start) + 1
+        column = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
+        raise error(f"not UTF-8 text (byte 0x{raw[start]:02x})", path=shown, line=line, column=column, hint="save it as UTF-8") from None
+    return parse_text(text, shown, error=error, as_json=Path(shown).suffix.lower() == ".json")
