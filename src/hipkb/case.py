@@ -13,6 +13,8 @@ is (``case.yaml:4:18: ...``) and exits the CLI with code 2.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +29,8 @@ __all__ = ["Case", "parse_case", "load_case", "Key", "key_str"]
 #: A fact key: (id, side), side None for what belongs to no side.
 Key = tuple[str, "str | None"]
 CASE_KEYS = ("subject", "findings", "thresholds")
+#: Longest subject name accepted.
+MAX_SUBJECT = 200
 
 
 def key_str(key: Key) -> str:
@@ -74,12 +78,10 @@ class _CaseReader:
             raise self.fail(f"a case must be a mapping with 'findings', not {_kind(data)}")
         for name in data:
             if name not in CASE_KEYS:
-                raise self.fail(f"unknown key {name!r}", name, key=True, hint=suggest(str(name), CASE_KEYS) or "expected subject, findings or thresholds")
+                raise self.fail(f"unknown key {_show(name)}", name, key=True, hint=suggest(str(name), CASE_KEYS) or "expected subject, findings or thresholds")
         if "findings" not in data:
             raise self.fail("a case needs 'findings'")
-        subject = data.get("subject")
-        if subject is not None and not isinstance(subject, (str, int)):
-            raise self.fail("'subject' must be text", "subject")
+        subject = self.subject(data.get("subject"))
         raw = data["findings"]
         if raw is None:
             raw = {}
@@ -90,16 +92,30 @@ class _CaseReader:
         for name, value in raw.items():
             at = ("findings", name)
             if not isinstance(name, str):
-                raise self.fail(f"finding ids are text, not {name!r}", *at, key=True)
+                raise self.fail(f"finding ids are text, not {_show(name)}", *at, key=True)
             if name in self.kb.findings:
                 findings.update(self.finding(name, value, at))
             elif name in self.kb.states:
                 given.extend(self.given_state(name, value, at))
             else:
                 pool = list(self.kb.findings) + list(self.kb.states)
-                raise self.fail(f"unknown finding {name!r}", *at, key=True, hint=suggest(name, pool))
+                raise self.fail(f"unknown finding {_show(name)}", *at, key=True, hint=suggest(name, pool))
         thresholds = self.thresholds(data.get("thresholds"))
-        return Case(findings, tuple(given), thresholds, None if subject is None else str(subject), self.doc.path)
+        return Case(findings, tuple(given), thresholds, subject, self.doc.path)
+
+    def subject(self, value: Any) -> str | None:
+        """The subject's name: one line of printable text (it is echoed to terminals)."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(f"'subject' must be text, not {_kind(value)}", "subject")
+        text = str(value)
+        if len(text) > MAX_SUBJECT:
+            raise self.fail(f"'subject' is longer than {MAX_SUBJECT} characters", "subject")
+        bad = next((ch for ch in text if _unprintable(ch)), None)
+        if bad is not None:
+            raise self.fail(f"'subject' must be one line of printable text, not contain {bad!r}", "subject")
+        return text
 
     def sides(self, name: str, value: Any, at: tuple[Any, ...]) -> dict[str | None, Any]:
         """Spread a sided value over sides: a mapping, true/false, a side, a list of sides."""
@@ -107,7 +123,7 @@ class _CaseReader:
             out: dict[str | None, Any] = {}
             for side, v in value.items():
                 if side not in SIDES:
-                    raise self.fail(f"unknown side {side!r} for {name!r}", *at, side, key=True, hint=suggest(str(side), SIDES) or "sides are left and right")
+                    raise self.fail(f"unknown side {_show(side)} for {name!r}", *at, side, key=True, hint=suggest(str(side), SIDES) or "sides are left and right")
                 out[side] = v
             return out
         if isinstance(value, bool):
@@ -118,7 +134,7 @@ class _CaseReader:
             chosen = []
             for i, side in enumerate(value):
                 if side not in SIDES:
-                    raise self.fail(f"unknown side {side!r} for {name!r}", *at, *((i,) if len(at) else ()), hint=suggest(str(side), SIDES) or "sides are left and right")
+                    raise self.fail(f"unknown side {_show(side)} for {name!r}", *at, *((i,) if len(at) else ()), hint=suggest(str(side), SIDES) or "sides are left and right")
                 chosen.append(side)
             return {side: side in chosen for side in SIDES}
         raise self.fail(
@@ -164,7 +180,7 @@ class _CaseReader:
     def degrees(self, name: str, value: Any, at: tuple[Any, ...]) -> float:
         finding = self.kb.findings[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"{name!r} needs a number of degrees, not {_kind(value)}", *at)
+            raise self.fail(f"{name!r} needs a number of degrees, not {_kind(value)}", *at, hint=_number_hint(value))
         if not math.isfinite(value):
             raise self.fail(f"{name!r} needs a finite number of degrees, not {value}", *at)
         low, high = finding.range or (-math.inf, math.inf)
@@ -191,7 +207,7 @@ class _CaseReader:
 def check_threshold(kb: KnowledgeBase, name: Any, value: Any, fail: Any) -> float:
     """Validate one threshold override; ``fail(message, hint)`` builds the error."""
     if name not in kb.thresholds:
-        raise fail(f"unknown threshold {name!r}", suggest(str(name), kb.thresholds) or "thresholds: " + ", ".join(kb.thresholds))
+        raise fail(f"unknown threshold {_show(name)}", suggest(str(name), kb.thresholds) or "thresholds: " + ", ".join(kb.thresholds))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise fail(f"threshold {name!r} needs a finite number of degrees, not {_kind(value)}")
     finding = kb.findings.get(name)
@@ -199,6 +215,36 @@ def check_threshold(kb: KnowledgeBase, name: Any, value: Any, fail: Any) -> floa
     if not low <= value <= high:
         raise fail(f"threshold {name!r} = {value:g} is outside [{low:g}, {high:g}]")
     return float(value)
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """repr() of a name from the input, cut short so an error stays one readable line."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[: limit - 1] + "…")
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unprintable(char: str) -> bool:
+    # Control characters, line breaks and bidirectional overrides ("Trojan source").
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI
+
+
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _number_hint(value: Any) -> str | None:
+    """Why text that looks like a number is not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if re.fullmatch(r"[-+]?0[0-9]+(\.[0-9]*)?", text):
+        return f"write it without the leading zero: {float(text):g}"
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return f"write {number:g} without quotes" if math.isfinite(number) else None
 
 
 def _kind(value: Any) -> str:
