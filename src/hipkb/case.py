@@ -257,7 +257,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the text {value!r}" if len(value) < 40 else "a text"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
