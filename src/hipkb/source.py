@@ -3,21 +3,27 @@
 Only plain data is built (mappings, lists, strings, numbers, booleans, null):
 YAML tags that would construct Python objects are refused, anchors and
 aliases are refused (no "billion laughs"), duplicate keys are errors,
-numbers must be plain decimals (YAML 1.1 would read ``012`` as octal 10 and
-``1:30`` as 90), nesting is bounded, and files larger than a limit are not
-parsed. Every error is one line with the file, line and column.
+nesting is bounded, and files larger than a limit are not parsed. Every
+error is one line with the file, line and column.
+
+A plain scalar is a number only when it is a plain decimal (``12``,
+``-0.5``, ``1e5``): YAML 1.1 would read ``012`` as octal 10, ``1:30`` as 90
+and ``0x10`` as 16; here they stay text, so a field that needs a number
+says so at their place.
 
 >>> doc = parse_text("a:\\n  b: 1\\n", "case.yaml")
 >>> doc.data
 {'a': {'b': 1}}
 >>> str(doc.where("a", "b"))
 'case.yaml:2:6'
->>> parse_text("a: 012\\n", "case.yaml")
+>>> parse_text("a: [012, 1:30, 1e1, .5]\\n", "case.yaml").data
+{'a': ['012', '1:30', 10.0, 0.5]}
+>>> parse_text('{"a": [1e1, 2]}', "case.json", as_json=True).data
+{'a': [10.0, 2]}
+>>> parse_text("a: !!python/object/apply:os.system [ls]", "case.yaml")
 Traceback (most recent call last):
 ...
-hipkb.errors.InputError: case.yaml:1:4: '012' has a leading zero (write 12)
->>> parse_text('{"a": 1e1}', "case.json", as_json=True).data
-{'a': 10.0}
+hipkb.errors.InputError: case.yaml:1:4: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' (only plain data is allowed)
 """
 
 from __future__ import annotations
@@ -89,21 +95,18 @@ class _Fail(Exception):
         self.message, self.line, self.column, self.hint = message, line, column, hint
 
 
-def _number(text: str, line: int, column: int, *, as_float: bool = False) -> int | float:
-    """A plain decimal number; anything YAML 1.1 would read another way is refused."""
-    if len(text) > MAX_NUMBER_CHARS:
-        raise _Fail(f"number has too many digits ({len(text)} characters)", line, column)
+def _number(text: str, line: int, column: int, *, as_float: bool = False) -> int | float | None:
+    """A plain decimal number, or None for text YAML 1.1 would read another way."""
     if _SPECIAL_FLOAT.match(text):
         return float(text.replace(".", "", 1))
     if not _DECIMAL.match(text):
-        raise _Fail(
-            f"{text!r} is not a plain decimal number", line, column,
-            "write numbers like 12 or 12.5; quote it if it is text",
-        )
+        return None
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Fail(f"number has too many digits ({len(text)} characters)", line, column)
     if _INTEGER.match(text) and not as_float:
         digits = text.lstrip("+-")
         if len(digits) > 1 and digits.startswith("0"):
-            raise _Fail(f"{text!r} has a leading zero", line, column, f"write {int(text)}")
+            return None  # 012: octal in YAML 1.1, decimal in 1.2; text here
         return int(text)
     return float(text)
 
@@ -194,7 +197,8 @@ def _yaml_scalar(loader: Any, event: yaml.ScalarEvent, *, as_key: bool) -> Any:
         return text  # keys are names: 'yes', '1' and '~' stay as written
     if kind in ("str", "timestamp"):
         # YAML 1.1 leaves 1e5 and -.5 as text; read plain ones as numbers.
-        return _number(text, line, column) if plain and kind == "str" and _DECIMAL.match(text) else text
+        number = _number(text, line, column) if plain and kind == "str" else None
+        return text if number is None else number
     if kind == "null":
         if explicit and text not in ("", "~", "null", "Null", "NULL"):
             raise _Fail(f"cannot read {_short(text)!r} as null", line, column)
@@ -203,7 +207,12 @@ def _yaml_scalar(loader: Any, event: yaml.ScalarEvent, *, as_key: bool) -> Any:
         if text.lower() not in _BOOLEANS:
             raise _Fail(f"cannot read {_short(text)!r} as true or false", line, column)
         return _BOOLEANS[text.lower()]
-    return _number(text, line, column, as_float=kind == "float")
+    number = _number(text, line, column, as_float=kind == "float")
+    if number is not None:
+        return number
+    if explicit:
+        raise _Fail(f"cannot read {_short(text)!r} as a number", line, column, "write numbers like 12 or 12.5")
+    return text  # 0x10, 012, 1_000, 1:30: not plain decimals
 
 
 def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
@@ -304,6 +313,7 @@ def _parse_json(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
                     whole, frac, exp = number.groups()
                     raw = number.group(0)
                     value = _number(raw, line, column, as_float=bool(frac or exp))
+                    assert value is not None  # JSON numbers are plain decimals
                     pos = number.end()
                 else:
                     for word, literal in _LITERALS + _CONSTANTS:
