@@ -47,8 +47,11 @@ class Article:
     >>> article = Article("When the femur glides back into the socket, it requires space.")
     >>> article.verify("the femur glides back ... it requires space") is None
     True
-    >>> article.verify("When the femur slides back into the socket")
-    ("quote not found in the article: 'when the femur slides back into the socket'", "closest passage: 'when the femur glides back into the socket'")
+    >>> message, hint = article.verify("When the femur slides back into the socket")
+    >>> message
+    "quote not found in the article: 'when the femur slides back into the socket'"
+    >>> hint
+    "closest passage: 'when the femur glides back into the socket'; the quote has 'slides' where the article has 'glides'"
     """
 
     def __init__(self, text: str) -> None:
@@ -78,14 +81,35 @@ class Article:
             pos = found + len(piece)
         return None
 
-    def _closest(self, piece: str) -> str | None:
-        """The article's passage that shares the longest run of text with ``piece``."""
+    def _closest(self, piece: str) -> str:
+        """The article's passage most like ``piece``, and where they first differ."""
         matcher = difflib.SequenceMatcher(None, piece, self.text, autojunk=False)
         a, b, size = matcher.find_longest_match(0, len(piece), 0, len(self.text))
         if size < MIN_PIECE:
             return "no passage of the article is close; copy the words exactly"
-        start = max(0, b - a)
-        return f"closest passage: {_clip(self.text[start:start + len(piece)])!r}"
+        # Align the whole piece around that longest run, allowing for small edits.
+        lo = max(0, b - a - len(piece) // 4)
+        region = self.text[lo:b - a + len(piece) + len(piece) // 4]
+        blocks = [m for m in difflib.SequenceMatcher(None, piece, region, autojunk=False).get_matching_blocks() if m.size]
+        first, last = blocks[0], blocks[-1]
+        start = max(0, first.b - first.a)
+        end = min(len(region), last.b + last.size + (len(piece) - last.a - last.size))
+        passage = region[start:end]
+        hint = f"closest passage: {_clip(passage)!r}"
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, piece, passage, autojunk=False).get_opcodes():
+            if tag != "equal":
+                ours, theirs = _word_at(piece, i1, i2), _word_at(passage, j1, j2)
+                return f"{hint}; the quote has {ours!r} where the article has {theirs!r}"
+        return hint
+
+
+def _word_at(text: str, start: int, end: int) -> str:
+    """The whole words of ``text`` that overlap ``text[start:end]``."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]
 
 
 def _normalize(text: str) -> str:

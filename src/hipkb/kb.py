@@ -684,28 +684,36 @@ class _Builder:
             if link.use == "conclude" and (link.cause not in self.states or link.effect not in self.states):
                 self._problem(link.location, f"a concluding link joins two states; {link.cause!r} → {link.effect!r} does not", "link")
         color: dict[str, int] = {}
-        stack: list[tuple[str, Any]] = []
+        path: list[str] = []
+        via: list[Any] = []  # via[i] is the link from path[i] to path[i + 1]
+        order = {link_id: i for i, link_id in enumerate(self.links)}
 
         def visit(node: str) -> bool:
             color[node] = 1
+            path.append(node)
             for nxt, link in edges.get(node, []):
-                stack.append((nxt, link))
                 if color.get(nxt) == 1:
-                    cycle = [n for n, _ in stack]
-                    start = cycle.index(nxt) if nxt in cycle[:-1] else 0
-                    path = " → ".join([node if start == 0 else cycle[start - 1]] + cycle[start:])
-                    self._problem(link.location, f"causal links form a cycle: {path}", "cycle",
+                    start = path.index(nxt)
+                    links = via[start:] + [link]
+                    # Blame the link declared last: most often the one just added.
+                    last = max(links, key=lambda l: order[l.id])
+                    shown = " → ".join(path[start:] + [nxt])
+                    self._problem(last.location, f"causal links form a cycle: {shown}", "cycle",
                                   "remove a link of the cycle, or mark it 'use: explain'")
                     return True
-                if color.get(nxt, 0) == 0 and visit(nxt):
-                    return True
-                stack.pop()
+                if color.get(nxt, 0) == 0:
+                    via.append(link)
+                    if visit(nxt):
+                        return True
+                    via.pop()
+            path.pop()
             color[node] = 2
             return False
 
         for start in sorted(edges):
             if color.get(start, 0) == 0:
-                stack.clear()
+                path.clear()
+                via.clear()
                 if visit(start):
                     break
 
