@@ -1,5 +1,150 @@
-"""Commands of the hipkb CLI (see cli/__init__.py)."""
+"""``hipkb how|why|why-not|what-if|diagram`` and ``hipkb kb diagram``.
+
+Thin: parse the options, call :mod:`hipkb.explain` / :mod:`hipkb.render`,
+print or write atomically, return an exit code (errors are raised as
+:class:`~hipkb.errors.HipkbError` and turned into one line and exit 2 by
+``hipkb.cli.main``).
+"""
 
 from __future__ import annotations
 
-from .common import cli  # noqa: F401
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import InputError
+from ..model import SIDES
+from .common import cli, kb_option, load, parse_thresholds, threshold_option
+from .kbtools import kb_group
+
+_DIAGRAM_FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "json")
+
+
+def _side_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--side", type=click.Choice(SIDES), default=None,
+        help="left or right (default: every side where it holds; why-not: both sides).",
+    )(func)
+
+
+def _ask(question: str, item: str, case: Path, side: str | None, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
+    kb = load(kb_dir)
+    result = kb.assess(case, thresholds=parse_thresholds(thresholds))
+    explanation = result.explain(item, side=side, question=question)
+    if fmt == "json":
+        click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(explanation.text(), nl=False)
+    return 0
+
+
+def _question(name: str, question: str, summary: str) -> None:
+    @cli.command(name, help=summary)
+    @click.argument("item", metavar="ID")
+    @click.argument("case", type=click.Path(path_type=Path))
+    @_side_option
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @kb_option
+    @threshold_option
+    def command(item: str, case: Path, side: str | None, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
+        return _ask(question, item, case, side, fmt, kb_dir, thresholds)
+
+
+_question("how", "how", "How was ID concluded in CASE? Its derivation down to the entered findings.")
+_question("why", "why", "Why does ID hold in CASE? Its causes in the KB's model, confounders, disagreements.")
+_question("why-not", "why-not", "Why does ID not hold in CASE? Each rule that could give it and its first failed condition.")
+
+
+@cli.command("what-if")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option(
+    "--set", "changes", multiple=True, required=True, metavar="ID.SIDE=VALUE",
+    help="Change a finding: a number, true, false or none (remove); ID=VALUE for what has no side (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@kb_option
+@threshold_option
+def what_if_command(case: Path, changes: tuple[str, ...], fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
+    """What appears and what goes in CASE when some findings change."""
+    from ..explain import parse_change, what_if
+
+    kb = load(kb_dir)
+    parsed: dict[Any, Any] = {}
+    for text in changes:
+        parsed.update(parse_change(kb, text))
+    diff = what_if(kb, case, parsed, thresholds=parse_thresholds(thresholds))
+    if fmt == "json":
+        click.echo(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(diff.text(), nl=False)
+    return 0
+
+
+def _diagram_format(output: Path | None, fmt: str | None) -> str:
+    """--format, else the -o suffix, else DOT; binary formats need a file."""
+    from ..render import SUFFIXES, format_for_path
+
+    implied = format_for_path(output) if output is not None else None
+    if fmt is None:
+        if output is not None and implied is None:
+            raise InputError(
+                f"cannot tell the format from the file name {output.name!r}",
+                hint=f"give --format, or a suffix: {', '.join(sorted(SUFFIXES))}",
+            )
+        fmt = implied or "dot"
+    elif implied is not None and implied != fmt:
+        raise InputError(f"--format {fmt} does not match the file suffix {output.suffix!r}")  # type: ignore[union-attr]
+    if output is None and fmt in ("png", "pdf"):
+        raise InputError(f"{fmt} is binary: write it to a file with -o FILE.{fmt}")
+    return fmt
+
+
+def _emit(data: str | bytes, output: Path | None) -> None:
+    if output is None:
+        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+        return
+    from ..output import write_atomic
+
+    write_atomic(output, data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@cli.command("diagram")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to FILE (format from its suffix).")
+@click.option("--format", "fmt", type=click.Choice(_DIAGRAM_FORMATS), default=None, help="Default: from -o's suffix, else dot.")
+@click.option("--focus", metavar="ID", default=None, help="Draw only ID and the path that led to it.")
+@_side_option
+@click.option("--legend/--no-legend", default=None, help="Default: a legend, except with --focus.")
+@kb_option
+@threshold_option
+def diagram(
+    case: Path, output: Path | None, fmt: str | None, focus: str | None, side: str | None, legend: bool | None,
+    kb_dir: Path | None, thresholds: tuple[str, ...],
+) -> int:
+    """Draw CASE's reasoning: findings → states → recommendations (or one item's path)."""
+    from ..render import render
+
+    fmt = _diagram_format(output, fmt)
+    if side is not None and focus is None:
+        raise InputError("--side needs --focus ID")
+    kb = load(kb_dir)
+    result = kb.assess(case, thresholds=parse_thresholds(thresholds))
+    _emit(render(result, format=fmt, focus=focus, side=side, legend=legend), output)
+    return 0
+
+
+@kb_group.command("diagram")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to FILE (format from its suffix).")
+@click.option("--format", "fmt", type=click.Choice(_DIAGRAM_FORMATS), default=None, help="Default: from -o's suffix, else dot.")
+@click.option("--focus", metavar="ID", default=None, help="Draw only ID and what leads to it in the model.")
+@click.option("--legend/--no-legend", default=None, help="Default: a legend, except with --focus.")
+@kb_option
+def kb_diagram(output: Path | None, fmt: str | None, focus: str | None, legend: bool | None, kb_dir: Path | None) -> int:
+    """Draw the KB's causal model, rules and the recommendations they call for."""
+    from ..render import render
+
+    fmt = _diagram_format(output, fmt)
+    _emit(render(load(kb_dir), format=fmt, focus=focus, legend=legend), output)
+    return 0
