@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import inspect
 import itertools
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .errors import InferenceError
 from .kb import KnowledgeBase
@@ -61,8 +61,7 @@ def _import_experta() -> Any:
     return experta
 
 
-@dataclass(frozen=True)
-class _Branch:
+class _Branch(NamedTuple):
     """One conjunction of a rule after expanding its ``any`` conditions."""
 
     rule: Rule
@@ -99,7 +98,7 @@ class CompiledKB:
         for n, branch in enumerate(self.branches):
             patterns, premise_names, rhs = self._compile_branch(branch, fact_types)
             rule = x.Rule(*patterns, salience=self._salience(branch.rule))
-            namespace[f"r{n:04d}_{branch.rule.id}_{branch.index}"] = rule(rhs)
+            namespace[f"r{n:06d}_{branch.rule.id}_{branch.index}"] = rule(rhs)
         namespace.update(_runtime(x))
         return type("HipkbEngine", (x.KnowledgeEngine,), namespace)
 
@@ -171,6 +170,10 @@ class CompiledKB:
                     engine.declare(state_cls(id=target, side=conclusion[1]))
 
         fire.__name__ = rule_id
+        # experta inspects the RHS signature every time it copies a rule
+        # (several times per rule while building the network); give it the
+        # answer up front.
+        fire.__signature__ = _RHS_SIGNATURE  # type: ignore[attr-defined]
         return positive + tests + negative, premises, fire
 
     # -- running
@@ -245,7 +248,7 @@ def _runtime(x: Any) -> Any:
     from experta.factlist import FactList
     from experta.fieldconstraint import L, W
     from experta.matchers.rete import ReteMatcher
-    from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck
+    from experta.matchers.rete.check import FactCapture, FeatureCheck, SameContextCheck, TypeCheck, WhereCheck
     from experta.matchers.rete.mixins import ChildNode
     from experta.matchers.rete.nodes import (
         BusNode,
@@ -426,6 +429,57 @@ def _runtime(x: Any) -> Any:
             self.dirty[self] = None
             self._activate(token)
 
+    from experta.conditionalelement import NOT, TEST
+    from experta.fact import Fact
+    from experta.matchers.rete.utils import prepare_rule
+
+    def _prepare(rule: Any) -> Any:
+        """experta's ``prepare_rule``, short-cut for rules already in its normal form.
+
+        A flat conjunction that starts with a fact pattern and holds only
+        patterns, ``NOT(pattern)`` and ``TEST`` is its own DNF; experta
+        would rebuild it several times over to find that out (the bulk of
+        the engine's build time). The copy is still made, as experta does:
+        the class attribute is bound to whichever engine last looked it up.
+        """
+        return rule.new_conditions(*rule) if is_flat(rule) else prepare_rule(rule)
+
+    def is_flat(rule: Any) -> bool:
+        return bool(rule) and isinstance(rule[0], Fact) and all(
+            isinstance(e, (Fact, TEST)) or (isinstance(e, NOT) and len(e) == 1 and isinstance(e[0], Fact))
+            for e in rule
+        )
+
+    def wire_flat(rule: Any, terminals: Mapping[Any, Any]) -> None:
+        """experta's ``wire_rule`` for a flat conjunction, node for node.
+
+        Same nodes, same order, same sharing (alpha terminals only), but
+        without defining and registering eight ``singledispatch`` functions
+        per rule, which is what experta's version spends its time on.
+        """
+        def alpha(element: Any) -> Any:
+            return terminals[element[0] if isinstance(element, NOT) else element]
+
+        current = alpha(rule[0]) if len(rule) == 1 else None
+        for first, second in zip(rule, rule[1:]):
+            if isinstance(second, TEST):
+                if current is None:
+                    current = alpha(first)
+                where = Where(WhereCheck(second[0]))
+                current.add_child(where, where.activate)
+                current = where
+            else:
+                cls = Not if isinstance(second, NOT) else Join
+                if current is None:
+                    left, right = alpha(first), alpha(second)
+                else:
+                    left, right = current, alpha(second)
+                current = cls(SameContextCheck())
+                left.add_child(current, current.activate_left)
+                right.add_child(current, current.activate_right)
+        conflict_set = ConflictSet(rule)
+        current.add_child(conflict_set, conflict_set.activate)
+
     swaps = {
         FeatureTesterNode: Alpha, BusNode: Bus, OrdinaryMatchNode: Join,
         NotNode: Not, WhereNode: Where, ConflictSetNode: ConflictSet,
@@ -442,9 +496,7 @@ def _runtime(x: Any) -> Any:
         def prepare_ruleset(engine: Any) -> list[Any]:  # type: ignore[override]
             # a list in rule-name order (experta uses a set): the network's
             # shape and firing order then do not depend on hash seeds
-            from experta.matchers.rete.utils import prepare_rule
-
-            return [prepare_rule(rule) for rule in engine.get_rules()]
+            return [_prepare(rule) for rule in engine.get_rules()]
 
         @staticmethod
         def build_alpha_part(ruleset: Any, root_node: Any) -> dict[Any, Any]:
@@ -486,6 +538,16 @@ def _runtime(x: Any) -> Any:
                         node = new
                 terminals[fact] = node
             return terminals
+
+        @staticmethod
+        def build_beta_part(ruleset: Any, alpha_terminals: Any) -> None:
+            rest = []
+            for rule in ruleset:
+                if is_flat(rule):
+                    wire_flat(rule, alpha_terminals)
+                else:
+                    rest.append(rule)
+            ReteMatcher.build_beta_part(rest, alpha_terminals)
 
         def _tune(self) -> None:
             nodes: list[Any] = []
@@ -605,6 +667,13 @@ def _patterns(rule: Any, x: Any) -> Iterable[Any]:
             continue
         else:
             yield from _patterns(element, x)
+
+
+def _rhs(engine: Any, **context: Any) -> None:
+    """The shape of every compiled rule's right-hand side."""
+
+
+_RHS_SIGNATURE = inspect.signature(_rhs)
 
 
 def _test(source: str) -> Callable[..., bool]:
