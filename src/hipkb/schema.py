@@ -221,9 +221,9 @@ def _sides_of(value: dict[str, Any], *, description: str) -> dict[str, Any]:
     }
 
 
-def _sided_boolean(description: str) -> dict[str, Any]:
+def _sided_boolean() -> dict[str, Any]:
     return {
-        "description": description,
+        "description": "true on both sides, a side, a list of sides, or per side",
         "oneOf": [
             {"type": "boolean", "description": "true: on both sides"},
             {"enum": list(SIDES), "description": "true on this side"},
@@ -247,12 +247,12 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
             else:
                 findings[finding.id] = {"description": label, **number}
         elif finding.sided:
-            findings[finding.id] = _sided_boolean(finding.label)
+            findings[finding.id] = {"description": finding.label, "$ref": "#/$defs/sided_boolean"}
         else:
             findings[finding.id] = {"description": f"{finding.label} (belongs to no side)", "type": ["boolean", "null"]}
     for state in kb.states.values():
         if state.sided:
-            findings[state.id] = _sided_boolean(f"Given: {state.label}")
+            findings[state.id] = {"description": f"Given: {state.label}", "$ref": "#/$defs/sided_boolean"}
         else:
             findings[state.id] = {"description": f"Given: {state.label} (belongs to no side)", "type": "boolean"}
     thresholds = {}
@@ -264,6 +264,7 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
             "type": "number", "minimum": low, "maximum": high,
         }
     return {
+        "sided_boolean": _sided_boolean(),
         "case": {
             "type": "object",
             "properties": {
@@ -289,11 +290,13 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
 
 def case_schema(kb: KnowledgeBase) -> dict[str, Any]:
     """The schema of a case file for ``kb``: its findings, given states and thresholds."""
+    defs = _case_defs(kb)
     return {
         "$schema": DIALECT,
         "$id": "case.schema.json",
         "title": f"A case (one assessment) for the {kb.name} knowledge base",
-        **_case_defs(kb)["case"],
+        **defs.pop("case"),
+        "$defs": defs,
     }
 
 
