@@ -238,9 +238,13 @@ def dot_quote(text: Any) -> str:
 
 
 def _html(text: Any) -> str:
-    """Text for inside a DOT HTML-like label: &, <, >, quotes as entities."""
+    r"""Text for inside a DOT HTML-like label: &, <, >, quotes as entities.
+
+    ``dot`` still reads ``\N``-style escapes in HTML-like labels (after
+    decoding entities), so backslashes are doubled here too.
+    """
     return (
-        _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        _clean(text).replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         .replace('"', "&quot;").replace("'", "&#39;")
     )
 
@@ -478,7 +482,8 @@ def to_dot(graph: networkx.DiGraph, *, legend: bool = True) -> str:
         if data.get("kind") == "opposes":
             look["tooltip"] = str(data.get("reason") or "")
         else:
-            look["tooltip"] = ", ".join(data.get("rules") or ())
+            evidence = f" ({data['evidence']})" if data.get("evidence") else ""
+            look["tooltip"] = ", ".join(data.get("rules") or ()) + evidence
         lines = _edge_lines(data, model)
         label = ["label=" + _dot_lines(lines)] if lines else []
         out.append(f"  {dot_quote(a)} -> {dot_quote(b)} {_attrs(look, label)};")
@@ -553,7 +558,7 @@ def to_mermaid(graph: networkx.DiGraph, *, legend: bool = True) -> str:
         label = mermaid_text(", ".join(_edge_lines(data, model, wrap=False)))
         dashed = _edge_look(data, model).get("style", "solid") != "solid"
         arrow = "-.->" if dashed else "-->"
-        text = f'|"{label}"| ' if label else ""
+        text = f'|"{label}"| ' if label else " "
         out.append(f"  {ids[a]} {arrow}{text}{ids[b]}")
         colour = _edge_look(data, model).get("color")
         if colour and (model or data.get("kind") == "opposes"):
