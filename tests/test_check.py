@@ -81,7 +81,10 @@ def test_unknown_state_in_a_causal_link(kbdir, capsys):
     edit(file, "    cause: inlet_not_closing\n", "    cause: inlet_not_closng\n")
     code, lines, _ = check(capsys, kbdir)
     assert code == 1
-    assert f"{at(file, 'inlet_not_closng')}: unknown state or finding 'inlet_not_closng' (did you mean 'inlet_not_closing'?)" in lines
+    assert lines == [
+        f"{at(file, 'inlet_not_closng')}: unknown state or finding 'inlet_not_closng' (did you mean 'inlet_not_closing'?)",
+        f"{kbdir}: 1 error, 0 warnings; unused ids are looked for once the errors are fixed",
+    ]
 
 
 def test_unknown_state_in_a_rule_condition(kbdir, capsys):
@@ -435,6 +438,7 @@ def test_json_format(kbdir, capsys):
     assert code == 1
     data = json.loads("\n".join(lines))
     assert data["errors"] == 1 and data["warnings"] == 0 and data["quotes_checked"] is None
+    assert data["unused_checked"] is False
     line, column = map(int, at(file, "inlet_not_closng").rsplit(":", 2)[1:])
     assert data["problems"] == [{
         "severity": "error", "code": "unknown-id", "file": str(file), "line": line, "column": column,
@@ -451,3 +455,13 @@ def test_output_is_deterministic_and_sorted_by_place(kbdir, capsys):
     assert first == second
     files = [line.split(":", 1)[0].rsplit("/", 1)[-1] for line in first[:-1]]
     assert files == ["states.yaml", "causal.yaml", "rules.yaml"]
+
+
+@needs_article
+def test_quotes_are_checked_even_when_the_kb_has_other_errors(kbdir, capsys):
+    edit(kbdir / "causal.yaml", "    cause: inlet_not_closing\n", "    cause: inlet_not_closng\n")
+    edit(kbdir / "causal.yaml", "deep external rotators- piriformins,", "deep external rotators- piriformis,")
+    code, lines, _ = check(capsys, kbdir, "--source", ARTICLE)
+    assert code == 1
+    assert sum("unknown state or finding 'inlet_not_closng'" in line for line in lines) == 1
+    assert sum("quote not found in the article" in line for line in lines) == 1

@@ -127,6 +127,8 @@ class CheckReport:
     directory: str
     problems: tuple[Problem, ...]
     quotes_checked: int | None = None  # None when no article was given
+    #: False when the KB has errors: unused ids are looked for in a KB that loads.
+    unused_checked: bool = True
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -147,6 +149,7 @@ class CheckReport:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "quotes_checked": self.quotes_checked,
+            "unused_checked": self.unused_checked,
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -166,6 +169,8 @@ def text_report(report: CheckReport) -> str:
     summary = f"{report.directory}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     if report.quotes_checked is not None:
         summary += f"; {report.quotes_checked} quote{'s' * (report.quotes_checked != 1)} checked against the article"
+    if not report.unused_checked:
+        summary += "; unused ids are looked for once the errors are fixed"
     lines.append(summary)
     return "\n".join(lines) + "\n"
 
@@ -197,7 +202,7 @@ def check_kb(path: str | Path | None = None, *, article: str | Path | None = Non
             loc.line or 0, loc.column or 0, p.message,
         )
 
-    return CheckReport(shown, tuple(sorted(unique, key=order)), checked)
+    return CheckReport(shown, tuple(sorted(unique, key=order)), checked, kb is not None)
 
 
 def _read_article(path: str | Path) -> str:
