@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from .case import Key
+from .infer import Conclusion, RecommendationResult
 from .kb import KnowledgeBase
 from .model import SIDES, Condition, Rule
 from .scenario import ScenarioRun
@@ -123,7 +124,8 @@ def _percent(part: int, whole: int) -> float:
 def fired(run: ScenarioRun) -> Iterator[tuple[str, str | None, tuple[Key, ...]]]:
     """(rule id, side, premises) of every justification in a run's result."""
     result = run.result
-    for item in (*result.conclusions, *result.recommendations):
+    items: list[Conclusion | RecommendationResult] = [*result.conclusions, *result.recommendations]
+    for item in items:
         for j in item.justifications:
             if j.rule is not None:
                 yield j.rule, item.side, j.because

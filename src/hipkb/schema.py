@@ -257,8 +257,8 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
             findings[state.id] = {"description": f"Given: {state.label} (belongs to no side)", "type": "boolean"}
     thresholds = {}
     for threshold in kb.thresholds.values():
-        finding = kb.findings.get(threshold.id)
-        low, high = finding.range if finding is not None and finding.range else _OTHER_THRESHOLD_RANGE
+        decided = kb.findings.get(threshold.id)
+        low, high = decided.range if decided is not None and decided.range else _OTHER_THRESHOLD_RANGE
         thresholds[threshold.id] = {
             "description": f"{threshold.label}; default {threshold.value:g}",
             "type": "number", "minimum": low, "maximum": high,
