@@ -401,8 +401,7 @@ class _Explainer:
         key = (item_id, side)
         if kind == "finding":
             base = self.finding_answer(key)
-            nodes = self.cause_sections(key)
-            return Answer(side, base.holds, base.headline, tuple(nodes))
+            return Answer(side, base.holds, base.headline, tuple(self.cause_sections(key)))
         if not self.result.holds(*key):
             return self.not_holding(item_id, kind, side, "why")
         if kind == "recommendation":
@@ -931,6 +930,11 @@ def _before_value(case: Case, key: Key) -> Any:
     return True if key in case.given else None
 
 
+def _diff_state(item: Any) -> str:
+    """What a diff reports about an item: a conclusion's status, a recommendation's kind."""
+    return item.status if hasattr(item, "status") else item.kind
+
+
 def _diff(before: Result, after: Result) -> tuple[list[DiffItem], list[DiffItem], list[DiffItem]]:
     appeared: list[DiffItem] = []
     gone: list[DiffItem] = []
@@ -941,10 +945,7 @@ def _diff(before: Result, after: Result) -> tuple[list[DiffItem], list[DiffItem]
     ):
         old = {i.key: i for i in old_items}
         new = {i.key: i for i in new_items}
-
-        def state(i: Any) -> str:
-            return i.status if kind == "conclusion" else i.kind
-
+        state = _diff_state
         for key, item in new.items():
             if key not in old:
                 appeared.append(DiffItem(kind, item.id, item.side, item.label, None, state(item)))

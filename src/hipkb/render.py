@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Union
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Union, overload
 
 from .errors import ExplainError, GraphvizNotFound, RenderError
 from .kb import suggest
@@ -107,6 +107,22 @@ def _kind_title(kind: str) -> str:
 
 # --------------------------------------------------------------------------
 # Public entry points
+
+
+@overload
+def render(
+    obj: Drawable, *, format: Literal["svg", "png", "pdf"], focus: str | None = ..., side: str | None = ...,
+    legend: bool | None = ...,
+) -> bytes: ...
+@overload
+def render(
+    obj: Drawable, *, format: Literal["dot", "mermaid", "json"] = ..., focus: str | None = ..., side: str | None = ...,
+    legend: bool | None = ...,
+) -> str: ...
+@overload
+def render(
+    obj: Drawable, *, format: str, focus: str | None = ..., side: str | None = ..., legend: bool | None = ...,
+) -> str | bytes: ...
 
 
 def render(
