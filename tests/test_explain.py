@@ -113,6 +113,16 @@ def test_why_ir_limited_names_the_closed_capsule_and_the_pelvic_chain(demo):
     assert "Confounders of its test:" in text
 
 
+def test_why_a_compensation_traces_it_to_limited_ir_and_how_that_was_measured(demo):
+    e = demo.explain("hip_hike", side="left", question="why")
+    assert e.answers[0].headline == "Entered in the case: Hip hike (hip_hike, left): observed."
+    limited = nodes(e, "cause")[0]
+    assert (limited.id, limited.rule) == ("ir_limited", "limited_ir_shows_as_hip_hike")
+    steps = [c.rule for c in limited.children if c.kind == "rule"]
+    assert steps == ["ir_measured_limited"]  # the chain's link is shown as a cause, not repeated as a step
+    assert "femur_glide_space_lacking" in {c.id for c in limited.children if c.kind == "cause"}
+
+
 def test_why_names_an_observed_confounder_and_what_follows_from_it(kb):
     result = run(kb, {"supine_hip_ir": {"left": 12}, "pelvis_turned_away": "left"})
     e = result.explain("ir_limited", side="left", question="why")

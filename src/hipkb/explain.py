@@ -463,12 +463,17 @@ class _Explainer:
             children: list[Node] = [Node("note", via, rule=link.id, evidence=link.evidence, source=cite(link.source))]
             if finding is not None:
                 children.append(Node("item", self.finding_text(cause) + " (entered)", cause[0], cause[1], status="entered"))
-            elif not upstream:
-                children += self.derivation(cause, set(), depth=1).children
+            else:
+                children += self.established(cause, upstream)
             children += upstream + not_here + confounding
             status = None if finding is not None else self.result.conclusion(*cause).status  # type: ignore[union-attr]
             holding.append(Node("cause", self.item_text(cause), cause[0], cause[1], rule=link.id, status=status, children=tuple(children)))
         return holding, absent, confounders
+
+    def established(self, key: Key, upstream: list[Node]) -> list[Node]:
+        """How ``key`` was concluded, one step, leaving out the links its shown causes already explain."""
+        shown = {n.rule for n in upstream}
+        return [step for step in self.derivation(key, set(), depth=1).children if step.rule not in shown]
 
     def absence(self, key: Key) -> str:
         if key[0] in self.kb.findings:
@@ -517,7 +522,8 @@ class _Explainer:
                 node = self.derivation(premise, set(), depth=1)
                 upstream, _, _ = self.causes(premise, {premise})
                 extra = (Node("section", "its causes in the KB's model that hold:", children=tuple(upstream)),) if upstream else ()
-                children.append(Node(node.kind, node.text, node.id, node.side, status=node.status, evidence=node.evidence, children=node.children + extra))
+                steps = tuple(self.established(premise, upstream))
+                children.append(Node(node.kind, node.text, node.id, node.side, status=node.status, evidence=node.evidence, children=steps + extra))
             callers.append(Node(
                 "rule", f"called for by {rule.id} ({rule.evidence}): {rule.label}", rule=rule.id,
                 evidence=rule.evidence, source=cite(rule.source), children=tuple(children),
