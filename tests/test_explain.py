@@ -300,6 +300,20 @@ def test_what_if_removing_a_measurement_and_stating_a_state(kb):
     ]
 
 
+def test_what_if_refuses_a_change_without_its_side(kb):
+    with pytest.raises(InputError, match="hip_hike: 'hip_hike' is sided: give a side"):
+        what_if(kb, DEMO, {("hip_hike", None): True})
+    with pytest.raises(InputError, match="belongs to no side"):
+        what_if(kb, DEMO, {("rib_cage_side_bend", "left"): True})
+
+
+def test_control_characters_from_a_kb_never_reach_the_terminal(kb):
+    from hipkb.explain import Answer, Node
+
+    answer = Answer("left", True, "head\x1b[2J", (Node("item", "a\x1b]0;title\x07b", source="q\rx"),))
+    assert "\x1b" not in answer.text() and "\x07" not in answer.text() and "\r" not in answer.text()
+
+
 def test_parse_change(kb):
     assert parse_change(kb, "rib_cage_side_bend=true") == {("rib_cage_side_bend", None): True}
     assert parse_change(kb, "hip_hike=false") == {("hip_hike", "left"): False, ("hip_hike", "right"): False}

@@ -121,13 +121,18 @@ class Node:
 
     def lines(self, indent: str = "") -> list[str]:
         mark = _MARKS.get(self.kind, "")
-        out = [f"{indent}{mark}{self.text}"]
+        out = [f"{indent}{mark}{_printable(self.text)}"]
         inner = indent + (" " * len(mark) if mark else "  ")
         if self.source:
-            out.append(f"{inner}Source: {self.source}")
+            out.append(f"{inner}Source: {_printable(self.source)}")
         for child in self.children:
             out += child.lines(inner)
         return out
+
+
+def _printable(text: str) -> str:
+    """One line of text with control characters (a KB's or a case's, say ESC) made spaces."""
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ class Answer:
         }
 
     def text(self) -> str:
-        lines = [self.headline]
+        lines = [_printable(self.headline)]
         for node in self.nodes:
             lines += node.lines("  " if node.kind not in ("section", "note") else "")
         return "\n".join(lines) + "\n"
@@ -174,7 +179,7 @@ class Explanation:
         blocks = []
         for answer in self.answers:
             where = f", {answer.side}" if answer.side else ""
-            blocks.append(f"{title}: {self.label} ({self.id}{where})?\n{answer.text()}")
+            blocks.append(f"{title}: {_printable(self.label)} ({self.id}{where})?\n{answer.text()}")
         return "\n".join(blocks)
 
     def to_dict(self) -> dict[str, Any]:
@@ -912,7 +917,10 @@ def what_if(
 
     parsed, _ = resolve_case(kb, case, thresholds)
     for key, value in changes.items():
-        parse_change(kb, f"{key[0]}{'.' + key[1] if key[1] else ''}={_raw(value)}")  # validates
+        item, side = key
+        if kb.kind_of(item) in ("finding", "state") and _sided(kb, item) != (side is not None):
+            raise InputError(f"{key_str(key)}: {item!r} {'is sided: give a side' if side is None else 'belongs to no side'}")
+        parse_change(kb, f"{item}{'.' + side if side else ''}={_raw(value)}")  # validates id, side and value
     before = assess(kb, parsed, thresholds=thresholds)
     after = assess(kb, _apply(kb, parsed, changes), thresholds=thresholds)
     recorded = tuple(
