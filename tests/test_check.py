@@ -383,6 +383,29 @@ def test_unused_ids_are_warnings_and_fail_only_with_strict(kbdir, capsys):
     assert code == 1
 
 
+def test_entities_and_sources_nothing_uses_are_warnings(kbdir, capsys):
+    entities = kbdir / "entities.yaml"
+    edit(entities, "  - {id: knee, ", "  - {id: elbow, label: Elbow}\n  - {id: knee, ")
+    thresholds = kbdir / "thresholds.yaml"
+    edit(thresholds, "      - ref: boyd2012\n", "      - ref: gajdosik1993\n")
+    sources = kbdir / "sources.yaml"
+    code, lines, _ = check(capsys, kbdir)
+    assert code == 0
+    assert lines == [
+        f"{at(sources, 'id: boyd2012')}: warning: source 'boyd2012' is cited by nothing "
+        "(cite it as some item's source 'ref', or remove it)",
+        f"{at(entities, '{id: elbow')}: warning: entity 'elbow' is tied to no state or finding "
+        "(name it (or a part or whole of it) as a state's or finding's 'entity', or remove it)",
+        f"{kbdir}: 0 errors, 2 warnings",
+    ]
+
+
+def test_an_entity_is_in_use_through_its_parts_and_wholes(kbdir, capsys):
+    """piriformis is named by nothing itself, but it is part of the deep rotators a state names."""
+    code, lines, _ = check(capsys, kbdir, "--strict")
+    assert code == 0 and not any("piriformis" in line or "'pelvis'" in line for line in lines)
+
+
 def test_a_state_only_given_and_read_is_not_unused(kbdir, capsys):
     """deep_external_rotators_stiff is never concluded, only given; rules read it, so no warning."""
     code, lines, _ = check(capsys, kbdir, "--strict")

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import InputError, KBError, Location
 from .kb import FILES, KnowledgeBase, Problem, bundled_kb_path, read_kb
-from .model import Condition
+from .model import Citation, Condition
 from .source import Document, read_document
 
 __all__ = ["CheckReport", "Article", "check_kb", "unused_ids", "check_quotes", "text_report", "MIN_PIECE"]
@@ -253,7 +253,49 @@ def unused_ids(kb: KnowledgeBase) -> list[Problem]:
                 rec.location, f"recommendation {rec.id!r} is called for by no rule",
                 "add 'called_for_by' with the states that call for it", "unused-recommendation",
             ))
+    used_entities = _entities_in_use(kb)
+    for entity in kb.entities.values():
+        if entity.id not in used_entities:
+            out.append(_warning(
+                entity.location, f"entity {entity.id!r} is tied to no state or finding",
+                "name it (or a part or whole of it) as a state's or finding's 'entity', or remove it", "unused-entity",
+            ))
+    cited = {c.ref for c in _citations(kb)}
+    for source in kb.sources.values():
+        if source.id not in cited:
+            out.append(_warning(
+                source.location, f"source {source.id!r} is cited by nothing",
+                "cite it as some item's source 'ref', or remove it", "unused-source",
+            ))
     return out
+
+
+def _entities_in_use(kb: KnowledgeBase) -> set[str]:
+    """Entities named by a state or finding, with their wholes and their parts."""
+    named = {x.entity for x in (*kb.states.values(), *kb.findings.values()) if x.entity}
+    wholes = {e.id: e.part_of for e in kb.entities.values()}
+
+    def chain(entity: str | None) -> Iterator[str]:
+        seen: set[str] = set()
+        while entity is not None and entity not in seen:
+            seen.add(entity)
+            yield entity
+            entity = wholes.get(entity)
+
+    return {e for e in wholes if any(x in named for x in chain(e))} | {w for n in named for w in chain(n)}
+
+
+def _citations(kb: KnowledgeBase) -> Iterable[Citation]:
+    for item in (*kb.states.values(), *kb.findings.values(), *kb.entities.values()):
+        if item.source is not None:
+            yield item.source
+    for item in (*kb.thresholds.values(), *kb.links.values(), *kb.inference_rules):
+        yield item.source
+    for rec in kb.recommendations.values():
+        yield rec.source
+        yield from rec.rationale
+    for threshold in kb.thresholds.values():
+        yield from threshold.rationale
 
 
 def _warning(location: Location | None, message: str, hint: str, code: str) -> Problem:

@@ -308,8 +308,8 @@ class _Reader:
 _SOURCE_FIELDS = ("id", "kind", "citation")
 _ENTITY_FIELDS = ("id", "label", "uberon", "fma", "part_of", "source")
 _STATE_FIELDS = ("id", "label", "sided", "entity", "tested_by", "opposite", "description", "source")
-_FINDING_FIELDS = ("id", "label", "type", "range", "sided", "group", "assessment", "source", "unit", "description")
-_THRESHOLD_FIELDS = ("id", "value", "label", "unit", "evidence", "source")
+_FINDING_FIELDS = ("id", "label", "type", "range", "sided", "group", "entity", "assessment", "source", "unit", "description")
+_THRESHOLD_FIELDS = ("id", "value", "label", "unit", "evidence", "source", "rationale")
 _LINK_FIELDS = ("id", "label", "cause", "effect", "use", "evidence", "source", "description")
 _RULE_FIELDS = ("id", "label", "when", "then", "evidence", "source", "description")
 _CALL_FIELDS = ("id", "label", "when", "evidence", "source", "description")
@@ -458,7 +458,8 @@ class _Builder:
             item["id"], r.text(item, "label", at) or item["id"], kind, r.boolean(item, "sided", at, True),
             r.choice(item, "group", at, FINDING_GROUPS) or "measurement", valid,
             self.ref(item.get("assessment"), at + ("assessment",), ("recommendation",), required=False),
-            self.citation(item, at) if "source" in item else None, self.loc(at),
+            self.citation(item, at) if "source" in item else None,
+            self.ref(item.get("entity"), at + ("entity",), ("entity",), required=False), self.loc(at),
         )
         if self.claim(finding.id, at):
             self.findings[finding.id] = finding
@@ -474,7 +475,7 @@ class _Builder:
         if tid is not None:
             self.thresholds[tid] = Threshold(
                 tid, value if value is not None else 0.0, r.text(item, "label", at) or tid,
-                self.evidence(item, at), self.citation(item, at), self.loc(at),
+                self.evidence(item, at), self.citation(item, at), self.loc(at), self.rationale(item, at),
             )
 
     def read_links(self, at: tuple[Any, ...], item: dict[str, Any]) -> None:
@@ -589,30 +590,30 @@ class _Builder:
             )
             if self.claim(rule.id, cat):
                 calls.append(rule)
-        rationale: list[Citation] = []
-        raw_rationale = item.get("rationale", [])
-        if not isinstance(raw_rationale, list):
-            r.error("'rationale' must be a list of sources ({ref: article, quote: ...})", *at, "rationale", code="schema")
-            raw_rationale = []
-        for i, entry in enumerate(raw_rationale):
-            rat = at + ("rationale", i)
-            if not isinstance(entry, dict):
-                r.error("each rationale entry is a source ({ref: article, quote: ...})", *rat, code="schema")
-                continue
-            rationale.append(self._source_entry(entry, rat))
         rec = Recommendation(
             item["id"], kind, r.text(item, "label", at) or item["id"], r.text(item, "summary", at) or "",
-            self.evidence(item, at), self.citation(item, at), order, tuple(calls), tuple(rationale), self.loc(at),
+            self.evidence(item, at), self.citation(item, at), order, tuple(calls), self.rationale(item, at), self.loc(at),
         )
         if self.claim(rec.id, at):
             self.recommendations[rec.id] = rec
 
-    def _source_entry(self, entry: dict[str, Any], at: tuple[Any, ...]) -> Citation:
-        """A bare citation mapping (a rationale entry), read like a ``source``."""
-        citation = self.r.citation_fields(entry, at)
-        if citation.ref is not None:
-            self.ref(citation.ref, at + ("ref",), ("source",))
-        return citation
+    def rationale(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> tuple[Citation, ...]:
+        """An item's optional ``rationale``: further sources, each read like a ``source``."""
+        raw = item.get("rationale", [])
+        if not isinstance(raw, list):
+            self.r.error("'rationale' must be a list of sources ({ref: article, quote: ...})", *at, "rationale", code="schema")
+            return ()
+        out = []
+        for i, entry in enumerate(raw):
+            here = at + ("rationale", i)
+            if not isinstance(entry, dict):
+                self.r.error("each rationale entry is a source ({ref: article, quote: ...})", *here, code="schema")
+                continue
+            citation = self.r.citation_fields(entry, here)
+            if citation.ref is not None:
+                self.ref(citation.ref, here + ("ref",), ("source",))
+            out.append(citation)
+        return tuple(out)
 
     # -- cross references
 

@@ -91,6 +91,7 @@ class Finding:
     range: tuple[float, float] | None = None
     assessment: str | None = None
     source: Citation | None = None
+    entity: str | None = None
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -102,6 +103,8 @@ class Threshold:
     evidence: str
     source: Citation
     location: Location | None = field(default=None, compare=False, repr=False)
+    #: further sources behind the value
+    rationale: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)
