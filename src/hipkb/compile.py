@@ -81,6 +81,11 @@ class CompiledKB:
             for i, combo in enumerate(itertools.product(*[c.options if c.kind == "any" else (c,) for c in rule.when]))
         )
         self.engine_class = self._build_class()
+        #: threshold id → ids of the findings compared with it
+        self._threshold_users: dict[str, frozenset[str]] = {}
+        for cond in (c for branch in self.branches for c in branch.conditions):
+            if cond.threshold is not None and cond.ref is not None:
+                self._threshold_users[cond.threshold] = self._threshold_users.get(cond.threshold, frozenset()) | {cond.ref}
         self._local = threading.local()
 
     # -- building the class
@@ -201,11 +206,20 @@ class CompiledKB:
         engine.firings = []
         f = self.facts
         facts = [f["Side"](side=s) for s in SIDES]
-        facts += [f["Threshold"](id=k, v=v) for k, v in sorted(thresholds.items())]
+        # Working memory stays small: a threshold is declared only when a
+        # finding compared with it is in the case (no rule could join it
+        # otherwise: findings are never derived).
+        present = {k[0] for k in findings}
+        users = self._threshold_users
+        facts += [f["Threshold"](id=k, v=v) for k, v in sorted(thresholds.items()) if not present.isdisjoint(users.get(k, ()))]
         facts += [f["Finding"](id=k[0], side=k[1], v=v) for k, v in sorted(findings.items(), key=lambda kv: _key_order(kv[0]))]
         facts += [f["State"](id=k[0], side=k[1]) for k in sorted(set(given), key=_key_order)]
         engine.declare(*facts)
         engine.run(max_firings)
+        # run() stops right after its last allowed firing; collect what that
+        # firing made possible, so a run that needed more is never taken as done
+        added, removed = engine.get_activations()
+        engine.strategy.update_agenda(engine.agenda, added, removed)
         if engine.agenda.activations:
             pending = engine.agenda.activations[-1].rule.__name__
             engine.reset()
@@ -377,10 +391,14 @@ def _runtime(x: Any) -> Any:
     class Join(OrdinaryMatchNode):
         """experta's join without the defensive token copy and per-pair logging."""
 
+        touched: dict[Any, None]
+
         def activate_left(self, token: Any) -> None:
+            self.touched[self] = None
             self._join(token, self.left_memory, self.right_memory, True)
 
         def activate_right(self, token: Any) -> None:
+            self.touched[self] = None
             self._join(token, self.right_memory, self.left_memory, False)
 
         def _join(self, token: Any, own: list[Any], other: list[Any], is_left: bool) -> None:
@@ -404,10 +422,14 @@ def _runtime(x: Any) -> Any:
     class Not(NotNode):
         """experta's NOT node; it never changes a token, so no copy on entry."""
 
+        touched: dict[Any, None]
+
         def activate_left(self, token: Any) -> None:
+            self.touched[self] = None
             self._activate_left(token)
 
         def activate_right(self, token: Any) -> None:
+            self.touched[self] = None
             self._activate_right(token)
 
     class Where(WhereNode):
@@ -424,9 +446,11 @@ def _runtime(x: Any) -> Any:
         """experta's conflict-set node; also tells the matcher it has news."""
 
         dirty: dict[Any, None]
+        touched: dict[Any, None]
 
         def activate(self, token: Any) -> None:
             self.dirty[self] = None
+            self.touched[self] = None
             self._activate(token)
 
     from experta.conditionalelement import NOT, TEST
@@ -502,11 +526,7 @@ def _runtime(x: Any) -> Any:
         def build_alpha_part(ruleset: Any, root_node: Any) -> dict[Any, Any]:
             """experta's alpha builder with a different test order: fail early, share prefixes."""
             rules = list(ruleset) + [XRule(InitialFact())]
-            patterns: list[Any] = []
-            for rule in rules:
-                for fact in _patterns(rule, x):
-                    if fact not in patterns:
-                        patterns.append(fact)
+            patterns = list(dict.fromkeys(fact for rule in rules for fact in _patterns(rule, x)))
             checks = {id(fact): list(dict.fromkeys(generate_checks(fact))) for fact in patterns}
             values: dict[tuple[type, Any], set[Any]] = {}
             for fact in patterns:
@@ -525,17 +545,15 @@ def _runtime(x: Any) -> Any:
                 return key
 
             terminals: dict[Any, Any] = {}
+            made: dict[tuple[int, int], Any] = {}  # (parent, check) → node: shared prefixes, found in O(1)
             for fact in patterns:
                 node = root_node
                 for check in sorted(checks[id(fact)], key=order(fact)):
-                    for child in node.children:
-                        if child.node.matcher is check:
-                            node = child.node
-                            break
-                    else:
-                        new = FeatureTesterNode(check)
-                        node.add_child(new, new.activate)
-                        node = new
+                    child = made.get((id(node), id(check)))
+                    if child is None:
+                        child = made[(id(node), id(check))] = FeatureTesterNode(check)
+                        node.children.append(ChildNode(child, child.activate))
+                    node = child
                 terminals[fact] = node
             return terminals
 
@@ -566,11 +584,16 @@ def _runtime(x: Any) -> Any:
                     node.__class__ = fast
             for node in nodes:
                 node.children = [ChildNode(c.node, getattr(c.node, c.callback.__name__)) for c in node.children]
+            # conflict-set nodes with news for changes(); nodes with memory to
+            # clear at reset (the others are never touched by a small case)
             self._dirty: dict[Any, None] = {}
-            self._conflict_sets = tuple(n for n in nodes if isinstance(n, ConflictSet))
-            for node in self._conflict_sets:
-                node.dirty = self._dirty
-            self._memories = tuple(n for n in nodes if not isinstance(n, (Alpha, Bus, Where)))
+            self._touched: dict[Any, None] = {}
+            for node in nodes:
+                if isinstance(node, ConflictSet):
+                    node.dirty = self._dirty
+                if isinstance(node, (Join, Not, ConflictSet)):
+                    node.touched = self._touched
+            self._untracked = tuple(n for n in nodes if not isinstance(n, (Alpha, Bus, Where, Join, Not, ConflictSet)))
             for node in nodes:
                 if isinstance(node, Alpha):
                     node.test = fast_test(node.matcher)
@@ -630,11 +653,14 @@ def _runtime(x: Any) -> Any:
             return added, removed
 
         def reset(self) -> None:
-            for node in self._memories:
+            for node in self._touched:
                 node._reset()
-            for node in self._conflict_sets:
-                node.added = set()
-                node.removed = set()
+                if isinstance(node, ConflictSet):  # activations an interrupted run left behind
+                    node.added = set()
+                    node.removed = set()
+            for node in self._untracked:
+                node._reset()
+            self._touched.clear()
             self._dirty.clear()
 
     class Strategy(DepthStrategy):
