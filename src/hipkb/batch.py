@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import os
 import pickle
@@ -174,6 +175,9 @@ _WORKER: dict[str, Any] = {}  # this worker process's KB and thresholds, set onc
 
 
 def _init_worker(shipped: bytes, thresholds: dict[str, float]) -> None:
+    # A forked worker inherits the caller's objects: keep this process's
+    # collections off them (they are never garbage here).
+    gc.freeze()
     _WORKER["kb"] = pickle.loads(shipped)
     _WORKER["thresholds"] = thresholds
 
