@@ -241,10 +241,13 @@ class _Resolver:
         established = set(self.base) | set(kept)
         pending = [c for c in self.candidates if c[1] not in excluded]
         while True:
-            ready = [c for c in pending if all(p in established for p in c[2])]
+            ready: list[Firing] = []
+            waiting: list[Firing] = []
+            for c in pending:  # one pass (was quadratic: `c not in ready` over a list)
+                (ready if all(p in established for p in c[2]) else waiting).append(c)
             if not ready:
                 break
-            pending = [c for c in pending if c not in ready]
+            pending = waiting
             for rule, conclusion, because in ready:
                 if self._reaches(kept, because, conclusion):
                     continue  # would justify a fact by something derived from it
