@@ -6,6 +6,7 @@ errors are one line on stderr, with a traceback only under ``--debug``.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from typing import Sequence
@@ -55,4 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    # The process ends here: spare the interpreter's final collection a walk
+    # over everything a run loaded (KB, engine network); ~10% of a cold run.
+    gc.freeze()
+    sys.exit(code)
