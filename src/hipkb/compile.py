@@ -92,12 +92,7 @@ class CompiledKB:
 
     def _build_class(self) -> type:
         x = self.experta
-        fact_types = {
-            "Finding": type("Finding", (x.Fact,), {}),
-            "State": type("State", (x.Fact,), {}),
-            "Threshold": type("Threshold", (x.Fact,), {}),
-            "Side": type("Side", (x.Fact,), {}),
-        }
+        fact_types = {name: _fact_type(x, name) for name in ("Finding", "State", "Threshold", "Side")}
         self.facts = fact_types
         namespace: dict[str, Any] = {"__module__": __name__}
         for n, branch in enumerate(self.branches):
@@ -682,6 +677,26 @@ def _runtime(x: Any) -> Any:
         self.running = False
 
     return {"__matcher__": Matcher, "__strategy__": Strategy, "reset": reset}
+
+
+def _fact_type(x: Any, name: str) -> type:
+    """An experta Fact class with keyword fields only, built without per-field dispatch.
+
+    experta's ``Fact.__init__`` routes every field through ``__setitem__``
+    (a declared-yet? check and ``freeze``, a ``singledispatch`` call that
+    returns hashable values unchanged). hipkb's fields are keywords whose
+    values are already hashable (text, numbers, booleans, None, or experta
+    field constraints in rule patterns), so they are stored directly.
+    """
+    store = dict.__setitem__
+
+    def __init__(self: Any, **fields: Any) -> None:
+        for key, value in fields.items():
+            hash(value)  # what freeze() would insist on
+            store(self, key, value)
+        self._Fact__defaults = {}
+
+    return type(name, (x.Fact,), {"__init__": __init__, "__module__": __name__})
 
 
 def _patterns(rule: Any, x: Any) -> Iterable[Any]:
