@@ -453,3 +453,15 @@ def test_example_case_runs_in_a_real_process() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert '"conclusions"' in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["evil\nname.yaml", "evil\x1b[2Jname.yaml", "evil\u202ename.yaml", "evil\rname.json"])
+def test_control_characters_in_a_file_name_stay_on_one_line(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / name
+    file.write_text('{"findings": {"hip_hkie": true}}')
+    code, out, err = run(capsys, "assess", str(file))
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(file))
+    check_error(code, out, err, "{p}:1:15: unknown finding 'hip_hkie' (did you mean 'hip_hike'?)", shown)
+    missing = tmp_path / ("gone" + name)
+    code, out, err = run(capsys, "assess", str(missing))
+    check_error(code, out, err, "{p}: no such file", "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(missing)))

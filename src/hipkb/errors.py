@@ -1,4 +1,4 @@
-"""One rooted exception hierarchy for everything hipkb raises.
+r"""One rooted exception hierarchy for everything hipkb raises.
 
 Every error that points into a file carries its location, and ``str(err)``
 is the one line the CLI prints: ``kb/causal.yaml:42:5: unknown state 'x'
@@ -9,6 +9,11 @@ is the one line the CLI prints: ``kb/causal.yaml:42:5: unknown state 'x'
 "kb/causal.yaml:42:5: unknown state 'x'"
 >>> isinstance(err, HipkbError)
 True
+
+Control characters from file names or input never break the line:
+
+>>> str(CaseError("no such file", path="evil\nname\x1b[2J.yaml"))
+'evil\\nname\\x1b[2J.yaml: no such file'
 """
 
 from __future__ import annotations
@@ -25,7 +30,19 @@ __all__ = [
     "RenderError",
     "GraphvizNotFound",
     "Location",
+    "one_line",
 ]
+
+
+def one_line(text: str) -> str:
+    r"""``text`` with every unprintable character (line breaks, escapes, bidi controls) spelled out.
+
+    >>> one_line("a\tb\u202ec")
+    'a\\tb\\u202ec'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 @dataclass(frozen=True)
@@ -37,7 +54,7 @@ class Location:
     column: int | None = None
 
     def __str__(self) -> str:
-        parts = [self.path]
+        parts = [one_line(self.path)]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
@@ -68,7 +85,7 @@ class HipkbError(Exception):
             text = f"{text} ({self.hint})"
         if self.location is not None:
             text = f"{self.location}: {text}"
-        return text
+        return one_line(text)
 
 
 class InputError(HipkbError):
