@@ -153,7 +153,8 @@ def test_a_symlink_is_followed_not_replaced(tmp_path: Path) -> None:
 
 
 def test_streams_are_written_in_place(tmp_path: Path) -> None:
-    write_atomic("/dev/null", b"discarded")
+    # Never name /dev/null or /dev/stdout here: a regressed write_atomic run as
+    # root would rename a regular file over the machine's device node.
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
@@ -166,15 +167,27 @@ def test_streams_are_written_in_place(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
 
 
-def test_dev_stdout_leading_to_a_file_is_not_renamed_over(tmp_path: Path) -> None:
-    """``-o /dev/stdout`` with stdout redirected to a file: the file must stay the one the shell opened."""
+def test_stream_paths_are_recognised() -> None:
+    for name in ("/dev/stdout", "/dev/stderr", "/dev/fd/3", "/proc/self/fd/1", "/dev/null"):
+        assert output._is_stream_path(Path(name)), name
+    for name in ("out.svg", "/tmp/dev/x.svg", "/devices.svg", "dev/stdout"):
+        assert not output._is_stream_path(Path(name)), name
+
+
+def test_fd_path_leading_to_a_file_is_not_renamed_over(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` with stdout redirected to a file: the file must stay the one the shell opened.
+
+    Tested through /proc/self/fd/1 (what /dev/stdout points to): renaming over
+    a /proc link fails harmlessly, whereas over /dev/stdout it would replace
+    the machine's link if this code regressed.
+    """
     import subprocess
     import sys
 
     log = tmp_path / "log.txt"
-    script = "from hipkb.output import write_atomic; write_atomic('/dev/stdout', b'diagram\\n')"
+    script = "from hipkb.output import write_atomic; write_atomic('/proc/self/fd/1', b'diagram\\n')"
     with open(log, "wb") as handle:
-        subprocess.run([sys.executable, "-c", script], stdout=handle, check=True, timeout=60)
+        subprocess.run([sys.executable, "-c", script], stdout=handle, check=False, timeout=60)
         inode = os.fstat(handle.fileno()).st_ino
     assert log.read_bytes() == b"diagram\n"
     assert log.stat().st_ino == inode
