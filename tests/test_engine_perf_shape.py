@@ -230,3 +230,22 @@ def test_the_assess_path_imports_nothing_heavy(how):
     probe = f"import json, sys\n{run}\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe, str(DEMO)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_assessing_leaves_no_cyclic_garbage(kb, cases):
+    """The console script runs without cycle collection (hipkb.cli.entry); that stays safe only while this holds."""
+    import gc
+
+    for case, _ in cases[:5]:
+        kb.assess(case)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for case, _ in cases[:300]:
+            kb.assess(case).to_dict()
+        garbage = gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert garbage == 0
