@@ -144,8 +144,6 @@ class _CaseReader:
     def finding(self, name: str, value: Any, at: tuple[Any, ...]) -> dict[Key, float | bool]:
         finding = self.kb.findings[name]
         out: dict[Key, float | bool] = {}
-        if value is None:
-            return out  # left blank (``hip_hike:`` in a template): not assessed
         if finding.type == "degrees":
             if finding.sided:
                 if not isinstance(value, dict):
@@ -169,8 +167,6 @@ class _CaseReader:
 
     def given_state(self, name: str, value: Any, at: tuple[Any, ...]) -> list[Key]:
         state = self.kb.states[name]
-        if value is None:
-            return []
         if not state.sided:
             if isinstance(value, (str, list, dict)):
                 raise self.fail(f"state {name!r} belongs to no side: give true or false, not {_kind(value)}", *at)
