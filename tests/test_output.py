@@ -266,7 +266,6 @@ def test_diagram_to_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFi
     assert [p.name for p in tmp_path.iterdir()] == ["case.yaml"]
 
 
-@pytest.mark.xfail(strict=True, reason="cli/explain.py's _emit does not yet pass keep=[CASE] to write_atomic (reported to the lead)")
 def test_diagram_never_overwrites_its_own_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     case = tmp_path / "case.json"
     case.write_text('{"findings": {"supine_hip_ir": {"left": 12}}}')

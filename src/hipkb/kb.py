@@ -92,7 +92,8 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
-        close = [c for c in pool if name and (name in c or c in name)][:1]
+        # a containment guess only from a few characters up: 'x' is in everything
+        close = [c for c in pool if len(name) >= 3 and len(c) >= 3 and (name in c or c in name)][:1]
     return f"did you mean {close[0]!r}?" if close else None
 
 

@@ -10,7 +10,7 @@ import click
 
 from ..errors import InputError
 
-__all__ = ["cli", "kb_option", "threshold_option", "load", "parse_thresholds", "emit"]
+__all__ = ["cli", "kb_option", "threshold_option", "load", "parse_thresholds"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -55,13 +55,3 @@ def parse_thresholds(values: Sequence[str]) -> dict[str, float]:
             raise InputError(f"--threshold {name}: needs a finite number, not {raw!r}")
         out[name.strip()] = value
     return out
-
-
-def emit(text: str, output: Path | None = None) -> None:
-    """Print text, or write it atomically to ``output``."""
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    from ..output import write_atomic
-
-    write_atomic(output, text.encode("utf-8"))

@@ -101,13 +101,18 @@ def _diagram_format(output: Path | None, fmt: str | None) -> str:
     return fmt
 
 
-def _emit(data: str | bytes, output: Path | None) -> None:
+def _emit(data: str | bytes, output: Path | None, *, inputs: tuple[Path, ...] = ()) -> None:
+    """Print, or write ``output`` atomically; never over one of the command's ``inputs``."""
     if output is None:
         click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
         return
     from ..output import write_atomic
 
-    write_atomic(output, data.encode("utf-8") if isinstance(data, str) else data)
+    write_atomic(output, data.encode("utf-8") if isinstance(data, str) else data, keep=inputs)
+
+
+def _kb_files(kb_dir: Path | None) -> tuple[Path, ...]:
+    return tuple(sorted(kb_dir.glob("*.y*ml"))) if kb_dir is not None and kb_dir.is_dir() else ()
 
 
 @cli.command("diagram")
@@ -131,7 +136,7 @@ def diagram(
         raise InputError("--side needs --focus ID")
     kb = load(kb_dir)
     result = kb.assess(case, thresholds=parse_thresholds(thresholds))
-    _emit(render(result, format=fmt, focus=focus, side=side, legend=legend), output)
+    _emit(render(result, format=fmt, focus=focus, side=side, legend=legend), output, inputs=(case, *_kb_files(kb_dir)))
     return 0
 
 
@@ -146,5 +151,5 @@ def kb_diagram(output: Path | None, fmt: str | None, focus: str | None, legend: 
     from ..render import render
 
     fmt = _diagram_format(output, fmt)
-    _emit(render(load(kb_dir), format=fmt, focus=focus, legend=legend), output)
+    _emit(render(load(kb_dir), format=fmt, focus=focus, legend=legend), output, inputs=_kb_files(kb_dir))
     return 0
