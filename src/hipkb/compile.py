@@ -65,7 +65,7 @@ class _Branch(NamedTuple):
     """One conjunction of a rule after expanding its ``any`` conditions."""
 
     rule: Rule
-    index: int
+    option: int  # which combination of the rule's `any` options
     conditions: tuple[Condition, ...]
 
 
@@ -98,7 +98,7 @@ class CompiledKB:
         for n, branch in enumerate(self.branches):
             patterns, premise_names, rhs = self._compile_branch(branch, fact_types)
             rule = x.Rule(*patterns, salience=self._salience(branch.rule))
-            namespace[f"r{n:06d}_{branch.rule.id}_{branch.index}"] = rule(rhs)
+            namespace[f"r{n:06d}_{branch.rule.id}_{branch.option}"] = rule(rhs)
         namespace.update(_runtime(x))
         return type("HipkbEngine", (x.KnowledgeEngine,), namespace)
 
@@ -120,6 +120,7 @@ class CompiledKB:
         bound = False
         for i, cond in enumerate(branch.conditions):
             name = f"p{i}"
+            assert cond.ref is not None  # every condition but `any` names what it reads
             if cond.kind == "state":
                 sided = kb.states[cond.ref].sided
                 positive.append(name << f["State"](id=cond.ref, side=side if sided else None))
@@ -496,6 +497,7 @@ def _runtime(x: Any) -> Any:
                 current = cls(SameContextCheck())
                 left.add_child(current, current.activate_left)
                 right.add_child(current, current.activate_right)
+        assert current is not None  # a rule has at least one pattern
         conflict_set = ConflictSet(rule)
         current.add_child(conflict_set, conflict_set.activate)
 
