@@ -50,7 +50,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import hipkb  # noqa: E402
 from hipkb.compile import CompiledKB, compile_kb  # noqa: E402
 from hipkb.infer import assess, build_result, resolve_case  # noqa: E402
 from hipkb.kb import FILES, MANIFEST, bundled_kb_path, load_kb  # noqa: E402
