@@ -3,7 +3,10 @@
 This is the only module that imports experta. Each KB rule, concluding
 causal link and recommendation call becomes its own experta rule (one per
 branch of its ``any`` conditions); the class is built once per KB and every
-thread reuses its own engine instance, reset per case.
+thread reuses its own engine instance, reset per case. experta builds the
+Rete network and does all matching and firing; :func:`_runtime` gives it
+faster parts (matcher, strategy, reset) with the same semantics, which
+``tests/test_engine_perf_shape.py`` checks against stock experta.
 
 >>> from hipkb.kb import load_kb
 >>> compiled = compile_kb(load_kb())
