@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -148,3 +149,22 @@ print(json.dumps({"same": threaded == again, "errors": [r for r in threaded if i
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"same": True, "errors": []}
+
+
+def test_threads_starting_together_compile_the_kb_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine class is built once per KB, however many threads ask for it first."""
+    import hipkb.compile as compile_module
+
+    builds: list[int] = []
+
+    class Counting(compile_module.CompiledKB):
+        def __init__(self, kb: hipkb.KnowledgeBase) -> None:
+            builds.append(1)
+            time.sleep(0.05)  # widen the window in which a second builder could start
+            super().__init__(kb)
+
+    monkeypatch.setattr(compile_module, "CompiledKB", Counting)
+    fresh = hipkb.load_kb()
+    compiled = run_together(THREADS, lambda i: compile_module.compile_kb(fresh))
+    assert len({id(c) for c in compiled}) == 1
+    assert len(builds) == 1

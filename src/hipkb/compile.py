@@ -37,6 +37,7 @@ Firing = tuple[str, Key, tuple[Key, ...]]
 MAX_FIRINGS = 10_000
 
 _IMPORT_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()
 
 
 def _import_experta() -> Any:
@@ -673,15 +674,43 @@ def _runtime(x: Any) -> Any:
             if added or removed:
                 self._update_agenda(agenda, added, removed)
 
+    class QuietFactList(FactList):
+        """experta's fact list without its INFO record per declared fact."""
+
+        def declare(self, fact: Any) -> Any:
+            fact.validate()
+            fact_id = self._get_fact_id(fact)
+            if self.duplication or fact_id not in self.reference_counter:
+                fact.__factid__ = self.last_index
+                self[self.last_index] = fact
+                self.last_index += 1
+                self.added.append(fact)
+                self.reference_counter[fact_id] += 1
+                return fact
+            return None
+
     def reset(self: Any, **_: Any) -> None:
         """A reset() that skips experta's per-call introspection of the class."""
         self.agenda = Agenda()
-        self.facts = FactList()
+        self.facts = QuietFactList()
         self.matcher.reset()
         self.facts.declare(InitialFact())
         self.running = False
 
-    return {"__matcher__": Matcher, "__strategy__": Strategy, "reset": reset}
+    def run(self: Any, steps: float = float("inf")) -> None:
+        """experta's run loop, without its INFO record per firing (a host logging at INFO sees nothing)."""
+        self.running = True
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+            activation = self.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            activation.rule(self, **{k: v for k, v in activation.context.items() if not k.startswith("__")})
+        self.running = False
+
+    return {"__matcher__": Matcher, "__strategy__": Strategy, "reset": reset, "run": run}
 
 
 def _fact_type(x: Any, name: str) -> type:
@@ -740,9 +769,8 @@ def compile_kb(kb: KnowledgeBase) -> CompiledKB:
     """The compiled engine for ``kb`` (built once, then cached on the KB)."""
     compiled = kb._cache.get("compiled")
     if compiled is None:
-        with _IMPORT_LOCK:
+        with _BUILD_LOCK:  # threads starting together build it once
             compiled = kb._cache.get("compiled")
-        if compiled is None:
-            built = CompiledKB(kb)
-            compiled = kb._cache.setdefault("compiled", built)
+            if compiled is None:
+                compiled = kb._cache["compiled"] = CompiledKB(kb)
     return compiled
