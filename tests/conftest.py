@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,15 @@ def kb():
 @pytest.fixture(scope="session")
 def repo():
     return REPO
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """benchmarks/reference.py: the plain-Python evaluator and seeded case generator."""
+    spec = importlib.util.spec_from_file_location("hipkb_bench_reference", REPO / "benchmarks" / "reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def keys(items):

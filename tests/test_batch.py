@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -17,16 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "demo-01.yaml"
 
 
-def _reference():
-    spec = importlib.util.spec_from_file_location("hipkb_bench_reference", REPO / "benchmarks" / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def generated(kb):
-    return _reference().generate_cases(kb, 1000, seed=20240611)
+def generated(kb, reference):
+    return reference.generate_cases(kb, 1000, seed=20240611)
 
 
 def _json(items):

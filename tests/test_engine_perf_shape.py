@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import importlib.util
 import json
 import subprocess
 import sys
@@ -27,18 +26,6 @@ from hipkb.infer import build_result, resolve_case
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "demo-01.yaml"
-
-
-def _reference():
-    spec = importlib.util.spec_from_file_location("hipkb_bench_reference", REPO / "benchmarks" / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def reference():
-    return _reference()
 
 
 @pytest.fixture(scope="module")

@@ -292,6 +292,20 @@ def _value_text(data: dict[str, Any]) -> str:
     return where
 
 
+def _side_groups(graph: Any, model: bool) -> list[tuple[str | None, list[tuple[Any, dict[str, Any]]]]]:
+    """Nodes grouped for drawing: one cluster per side, then the side-less nodes (all of them for the KB model)."""
+    nodes = list(graph.nodes(data=True))
+    if model:
+        return [(None, nodes)]
+    groups: list[tuple[str | None, list[tuple[Any, dict[str, Any]]]]] = []
+    for side in SIDES:
+        members = [(n, d) for n, d in nodes if d.get("side") == side]
+        if members:
+            groups.append((side, members))
+    groups.append((None, [(n, d) for n, d in nodes if d.get("side") not in SIDES]))
+    return groups
+
+
 def _node_text(data: dict[str, Any], model: bool) -> tuple[list[str], str]:
     """(main label lines, small second line) for a node."""
     kind = data["kind"]
@@ -478,21 +492,16 @@ def to_dot(graph: networkx.DiGraph, *, legend: bool = True) -> str:
         look["tooltip"] = _tooltip(data)
         return f"{indent}{dot_quote(name)} {_attrs(look, [_html_label(lines, small)])};"
 
-    nodes = list(graph.nodes(data=True))
-    if model:
-        out += [node_line(n, d, "  ") for n, d in nodes]
-    else:
-        for side in SIDES:
-            members = [(n, d) for n, d in nodes if d.get("side") == side]
-            if not members:
-                continue
-            out.append(f"  subgraph {dot_quote('cluster_' + side)} {{")
-            out.append("    " + _attrs({
-                "label": f"{side.capitalize()} hip", "style": "rounded", "color": "#b0b0b0", "fontsize": "12",
-            }).replace("[", "graph [", 1) + ";")
-            out += [node_line(n, d, "    ") for n, d in members]
-            out.append("  }")
-        out += [node_line(n, d, "  ") for n, d in nodes if d.get("side") not in SIDES]
+    for side, members in _side_groups(graph, model):
+        if side is None:
+            out += [node_line(n, d, "  ") for n, d in members]
+            continue
+        out.append(f"  subgraph {dot_quote('cluster_' + side)} {{")
+        out.append("    " + _attrs({
+            "label": f"{side.capitalize()} hip", "style": "rounded", "color": "#b0b0b0", "fontsize": "12",
+        }).replace("[", "graph [", 1) + ";")
+        out += [node_line(n, d, "    ") for n, d in members]
+        out.append("  }")
     for a, b, data in graph.edges(data=True):
         look = _edge_look(data, model)
         if data.get("kind") == "opposes":
@@ -557,18 +566,13 @@ def to_mermaid(graph: networkx.DiGraph, *, legend: bool = True) -> str:
         text = "<br/>".join(mermaid_text(line) for line in [" ".join(lines), small] if line)
         return f"{indent}{ids[name]}{_mermaid_shape(data, text)}:::{_mermaid_class(data, model)}"
 
-    nodes = list(graph.nodes(data=True))
-    if model:
-        out += [node_line(n, d, "  ") for n, d in nodes]
-    else:
-        for side in SIDES:
-            members = [(n, d) for n, d in nodes if d.get("side") == side]
-            if not members:
-                continue
-            out.append(f'  subgraph side_{side}["{side.capitalize()} hip"]')
-            out += [node_line(n, d, "    ") for n, d in members]
-            out.append("  end")
-        out += [node_line(n, d, "  ") for n, d in nodes if d.get("side") not in SIDES]
+    for side, members in _side_groups(graph, model):
+        if side is None:
+            out += [node_line(n, d, "  ") for n, d in members]
+            continue
+        out.append(f'  subgraph side_{side}["{side.capitalize()} hip"]')
+        out += [node_line(n, d, "    ") for n, d in members]
+        out.append("  end")
     styles = []
     for i, (a, b, data) in enumerate(graph.edges(data=True)):
         label = mermaid_text(", ".join(_edge_lines(data, model, wrap=False)))
