@@ -25,6 +25,10 @@ FORMS = [
     ("supine_hip_ir", {"left": 0, "right": 90}, {("supine_hip_ir", "left"): 0.0, ("supine_hip_ir", "right"): 90.0}),
     ("supine_hip_ir", {"right": None}, {}),
     ("supine_hip_ir", {}, {}),
+    # a blank entry (a template not filled in) means "not assessed", for every kind of finding
+    ("supine_hip_ir", None, {}),
+    ("hip_hike", None, {}),
+    ("rib_cage_side_bend", None, {}),
 ]
 
 
@@ -33,6 +37,20 @@ def test_accepted_forms(finding: str, value: object, expected: dict, kb: hipkb.K
     case = parse_case({"findings": {finding: value}}, kb)
     assert dict(case.findings) == expected
     assert all(type(v) is (bool if isinstance(v, bool) else float) for v in case.findings.values())
+
+
+def test_a_template_with_blank_entries_reads_as_not_assessed(tmp_path: Path, kb: hipkb.KnowledgeBase) -> None:
+    import jsonschema
+    import yaml
+
+    from hipkb.schema import case_schema
+
+    template = tmp_path / "template.yaml"
+    template.write_text("findings:\n  supine_hip_ir:\n  hip_hike:\n  rib_cage_side_bend:\n  pelvis_not_internally_rotating:\n"
+                        "  straight_leg_raise: {left: 45}\n")
+    case = load_case(template, kb)
+    assert dict(case.findings) == {("straight_leg_raise", "left"): 45.0} and case.given == ()
+    jsonschema.validate(yaml.safe_load(template.read_text()), case_schema(kb))
 
 
 def test_given_states(kb: hipkb.KnowledgeBase) -> None:

@@ -144,6 +144,8 @@ class _CaseReader:
     def finding(self, name: str, value: Any, at: tuple[Any, ...]) -> dict[Key, float | bool]:
         finding = self.kb.findings[name]
         out: dict[Key, float | bool] = {}
+        if value is None:  # a blank entry (e.g. in a template): not assessed
+            return out
         if finding.type == "degrees":
             if finding.sided:
                 if not isinstance(value, dict):
@@ -167,6 +169,8 @@ class _CaseReader:
 
     def given_state(self, name: str, value: Any, at: tuple[Any, ...]) -> list[Key]:
         state = self.kb.states[name]
+        if value is None:  # a blank entry: not stated
+            return []
         if not state.sided:
             if isinstance(value, (str, list, dict)):
                 raise self.fail(f"state {name!r} belongs to no side: give true or false, not {_kind(value)}", *at)

@@ -233,6 +233,11 @@ def _sided_boolean() -> dict[str, Any]:
     }
 
 
+def _or_blank(schema: dict[str, Any]) -> dict[str, Any]:
+    """A finding's value, or a blank entry (null: not assessed)."""
+    return {"description": schema.get("description", ""), "anyOf": [schema, {"type": "null"}]}
+
+
 def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
     findings: dict[str, Any] = {}
     for finding in kb.findings.values():
@@ -243,18 +248,18 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
                 number.update(minimum=low, maximum=high)
             label = f"{finding.label} (degrees)"
             if finding.sided:
-                findings[finding.id] = _sides_of(number, description=f"{label}, per side")
+                findings[finding.id] = _or_blank(_sides_of(number, description=f"{label}, per side"))
             else:
                 findings[finding.id] = {"description": label, **number}
         elif finding.sided:
-            findings[finding.id] = {"description": finding.label, "$ref": "#/$defs/sided_boolean"}
+            findings[finding.id] = _or_blank({"description": finding.label, "$ref": "#/$defs/sided_boolean"})
         else:
             findings[finding.id] = {"description": f"{finding.label} (belongs to no side)", "type": ["boolean", "null"]}
     for state in kb.states.values():
         if state.sided:
-            findings[state.id] = {"description": f"Given: {state.label}", "$ref": "#/$defs/sided_boolean"}
+            findings[state.id] = _or_blank({"description": f"Given: {state.label}", "$ref": "#/$defs/sided_boolean"})
         else:
-            findings[state.id] = {"description": f"Given: {state.label} (belongs to no side)", "type": "boolean"}
+            findings[state.id] = {"description": f"Given: {state.label} (belongs to no side)", "type": ["boolean", "null"]}
     thresholds = {}
     for threshold in kb.thresholds.values():
         decided = kb.findings.get(threshold.id)
