@@ -11,7 +11,7 @@ quotes are beyond a schema). The bundled KB's schemas ship with the package.
 >>> schemas = generate(load_kb())
 >>> sorted(schemas)[:3]
 ['case.schema.json', 'kb-causal.schema.json', 'kb-entities.schema.json']
->>> schemas["case.schema.json"]["properties"]["findings"]["properties"]["supine_hip_ir"]["properties"]["left"]
+>>> schemas["case.schema.json"]["properties"]["findings"]["properties"]["supine_hip_ir"]["anyOf"][0]["properties"]["left"]
 {'type': ['number', 'null'], 'minimum': 0.0, 'maximum': 90.0}
 """
 
