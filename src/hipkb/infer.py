@@ -209,7 +209,7 @@ class _Resolver:
     def __init__(self, kb: KnowledgeBase, case: Case, firings: list[Firing]) -> None:
         self.kb = kb
         self.case = case
-        rule_index = {rule.id: i for i, rule in enumerate(kb.inference_rules)}
+        rule_index = kb.position("rules")
         unique = {(rule, concl, because) for rule, concl, because in firings}
         self.candidates = sorted(unique, key=lambda f: (rule_index[f[0]], _order(f[1]), [_order(k) for k in f[2]]))
         self.base: set[Key] = {k for k, v in case.findings.items() if v is not False}
@@ -345,9 +345,9 @@ def build_result(kb: KnowledgeBase, case: Case, thresholds: Mapping[str, float],
     resolver = _Resolver(kb, case, firings)
     justs, disagreements, withdrawn = resolver.resolve()
     justs = _fold_unsided(justs, kb)
-    state_index = {sid: i for i, sid in enumerate(kb.states)}
-    rec_index = {rid: i for i, rid in enumerate(kb.recommendations)}
-    rule_index = {rule.id: i for i, rule in enumerate(kb.inference_rules)}
+    state_index = kb.position("states")
+    rec_index = kb.position("recommendations")
+    rule_index = kb.position("rules")
 
     def just_order(j: Justification) -> tuple[int, list[tuple[str, int]]]:
         return (-1 if j.rule is None else rule_index[j.rule], [_order(k) for k in j.because])

@@ -148,6 +148,21 @@ class KnowledgeBase:
             index = self._cache["rule_index"] = {r.id: r for r in self.inference_rules}
         return index[rule_id]
 
+    def position(self, table: str) -> Mapping[str, int]:
+        """Declaration order of ids: ``"rules"`` (inference rules), ``"states"`` or ``"recommendations"``.
+
+        Results are sorted by it; computed once per KB.
+
+        >>> load_kb().position("states")["ir_limited"]
+        0
+        """
+        key = f"position:{table}"
+        cached = self._cache.get(key)
+        if cached is None:
+            ids = [r.id for r in self.inference_rules] if table == "rules" else list(getattr(self, table))
+            cached = self._cache[key] = {item: i for i, item in enumerate(ids)}
+        return cached
+
     def kind_of(self, item_id: str) -> str | None:
         """'state', 'finding' or 'recommendation' for a declared id, else None."""
         if item_id in self.states:
