@@ -1,47 +1,48 @@
-"""Load and validate the knowledge base (kb/*.yaml) into typed model objects.
+"""Load and validate the knowledge base (kb/*.yaml) into the typed model.
 
 Every problem is reported as ``FILE:LINE:COL: message (hint)``; unknown ids
-get a did-you-mean. :func:`load_kb` raises the first error as
+get a did-you-mean. :func:`load_model` raises the first error as
 :class:`~hipkb.errors.KBError`; :func:`read_kb` returns every problem found
-(``hipkb kb check`` uses it).
+(``hipkb kb check`` uses it). The public entry point that also assesses is
+:func:`hipkb.load_kb`.
 
->>> kb = load_kb()
->>> kb.states["ir_limited"].tested_by
+>>> model = load_model()
+>>> model.states["ir_limited"].tested_by
 'supine_hip_ir'
->>> kb.recommendations["arm_bar"].order
+>>> model.recommendations["arm_bar"].order
 1
 """
 
 from __future__ import annotations
 
-import difflib
+import graphlib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-from .errors import KBError, Location
+from .errors import KBError, Location, suggest
 from .model import (
     EVIDENCE_LEVELS,
     RECOMMENDATION_KINDS,
+    Address,
     Citation,
     Condition,
     Entity,
     Finding,
+    KBModel,
     Link,
     Recommendation,
     Rule,
     Source,
     State,
     Threshold,
+    flatten,
 )
 from .source import Document, read_document
 
-if TYPE_CHECKING:
-    from .infer import Result
-
-__all__ = ["KnowledgeBase", "Problem", "load_kb", "read_kb", "bundled_kb_path", "FILES", "suggest"]
+__all__ = ["Problem", "load_model", "read_kb", "bundled_kb_path", "FILES", "FIELDS", "ID_PATTERN"]
 
 #: file name → top-level key, in load order.
 FILES: dict[str, str] = {
@@ -83,134 +84,18 @@ class Problem:
         }
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """A did-you-mean hint for an unknown id, or None.
-
-    >>> suggest("outlet_opned", ["outlet_not_opening", "inlet_not_closing"])
-    "did you mean 'outlet_not_opening'?"
-    """
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
-        # a containment guess only from a few characters up: 'x' is in everything
-        close = [c for c in pool if len(name) >= 3 and len(c) >= 3 and (name in c or c in name)][:1]
-    return f"did you mean {close[0]!r}?" if close else None
-
-
 def bundled_kb_path() -> Path:
     """The directory of the KB shipped inside the package.
 
     An installed wheel carries it as ``hipkb/kb``; a source checkout (or an
     editable install) uses the repository's top-level ``kb/``.
     """
-    # The package's own directory (what importlib.resources would return for
-    # an installed package), without importing importlib.resources: that
-    # import costs ~5 ms of every cold `hipkb` run.
+    # The package's own directory, without importing importlib.resources
+    # (that import costs ~5 ms of every cold `hipkb` run).
     packaged = Path(__file__).resolve().parent / "kb"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "kb"
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    """A loaded, validated knowledge base. Immutable; safe to share across threads."""
-
-    name: str
-    version: str
-    directory: str
-    sources: Mapping[str, Source]
-    entities: Mapping[str, Entity]
-    states: Mapping[str, State]
-    findings: Mapping[str, Finding]
-    thresholds: Mapping[str, Threshold]
-    links: Mapping[str, Link]
-    rules: Mapping[str, Rule]
-    recommendations: Mapping[str, Recommendation]
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def inference_rules(self) -> tuple[Rule, ...]:
-        """Every rule the engine runs, in KB order: rules, concluding links, calls."""
-        cached = self._cache.get("inference_rules")
-        if cached is None:
-            out: list[Rule] = list(self.rules.values())
-            out += [_link_rule(link) for link in self.links.values() if link.use == "conclude"]
-            for rec in self.recommendations.values():
-                out += rec.calls
-            cached = self._cache["inference_rules"] = tuple(out)
-        return cached
-
-    def rule(self, rule_id: str) -> Rule:
-        """The inference rule with this id (a rule, a concluding link or a call)."""
-        index = self._cache.get("rule_index")
-        if index is None:
-            index = self._cache["rule_index"] = {r.id: r for r in self.inference_rules}
-        return index[rule_id]
-
-    def position(self, table: str) -> Mapping[str, int]:
-        """Declaration order of ids: ``"rules"`` (inference rules), ``"states"`` or ``"recommendations"``.
-
-        Results are sorted by it; computed once per KB.
-
-        >>> load_kb().position("states")["ir_limited"]
-        0
-        """
-        key = f"position:{table}"
-        cached = self._cache.get(key)
-        if cached is None:
-            ids = [r.id for r in self.inference_rules] if table == "rules" else list(getattr(self, table))
-            cached = self._cache[key] = {item: i for i, item in enumerate(ids)}
-        return cached
-
-    def kind_of(self, item_id: str) -> str | None:
-        """'state', 'finding' or 'recommendation' for a declared id, else None."""
-        if item_id in self.states:
-            return "state"
-        if item_id in self.findings:
-            return "finding"
-        if item_id in self.recommendations:
-            return "recommendation"
-        return None
-
-    def label(self, item_id: str) -> str:
-        for table in (self.states, self.findings, self.recommendations, self.entities):
-            if item_id in table:
-                return table[item_id].label  # type: ignore[attr-defined]
-        return item_id
-
-    def default_thresholds(self) -> dict[str, float]:
-        return {t.id: t.value for t in self.thresholds.values()}
-
-    def assess(
-        self,
-        case: Mapping[str, Any] | str | Path,
-        *,
-        thresholds: Mapping[str, float] | None = None,
-    ) -> Result:
-        """Run the engine over one case (a mapping, or a path to YAML/JSON).
-
-        >>> kb = load_kb()
-        >>> result = kb.assess({"findings": {"supine_hip_ir": {"left": 12, "right": 40}}})
-        >>> [(c.id, c.side, c.status) for c in result.conclusions][:2]
-        [('ir_limited', 'left', 'measured'), ('ir_within_range', 'right', 'measured')]
-        """
-        from .infer import assess as _assess
-
-        return _assess(self, case, thresholds=thresholds)
-
-
-def _link_rule(link: Link) -> Rule:
-    return Rule(
-        id=link.id,
-        label=link.label,
-        when=(Condition("state", link.cause, location=link.location),),
-        then=(link.effect,),
-        evidence=link.evidence,
-        source=link.source,
-        origin="link",
-        location=link.location,
-    )
 
 
 # --------------------------------------------------------------------------
@@ -274,15 +159,15 @@ class _Reader:
                     hint=suggest(str(name), allowed), code="schema",
                 )
 
-    def citation(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> Citation:
-        raw = item.get("source")
+    def citation(self, item: Mapping[str, Any], at: tuple[Any, ...], name: str = "source") -> Citation:
+        raw = item.get(name)
         if raw is None:
-            self.error("missing field 'source' (a quote, an outside reference or an interpretation)", *at, code="citation")
+            self.error(f"missing field '{name}' (a quote, an outside reference or an interpretation)", *at, code="citation")
             return Citation()
         if not isinstance(raw, dict):
-            self.error("field 'source' must be a mapping with ref/quote/interpretation/note", *at, "source", code="schema")
+            self.error(f"field '{name}' must be a mapping with ref/quote/interpretation/note", *at, name, code="schema")
             return Citation()
-        return self.citation_fields(raw, at + ("source",))
+        return self.citation_fields(raw, at + (name,))
 
     def citation_fields(self, raw: Mapping[str, Any], here: tuple[Any, ...]) -> Citation:
         """Read ref/quote/interpretation/note from a source mapping at ``here``."""
@@ -323,17 +208,21 @@ class _Reader:
 
 _SOURCE_FIELDS = ("id", "kind", "citation")
 _ENTITY_FIELDS = ("id", "label", "uberon", "fma", "part_of", "source")
-_STATE_FIELDS = ("id", "label", "sided", "entity", "tested_by", "opposite", "description", "source")
-_FINDING_FIELDS = ("id", "label", "type", "range", "sided", "group", "entity", "assessment", "source", "unit", "description")
-_THRESHOLD_FIELDS = ("id", "value", "label", "unit", "evidence", "source", "rationale")
+_STATE_FIELDS = ("id", "label", "sided", "entity", "tested_by", "indicated_by", "opposite", "description", "source")
+_FINDING_FIELDS = ("id", "label", "type", "range", "sided", "group", "entity", "assessment", "source", "unit", "description", "aliases")
+_THRESHOLD_FIELDS = ("id", "value", "label", "unit", "evidence", "source", "rationale", "mdc")
+_MDC_FIELDS = ("value", "source")
 _LINK_FIELDS = ("id", "label", "cause", "effect", "use", "evidence", "source", "description")
 _RULE_FIELDS = ("id", "label", "when", "then", "evidence", "source", "description")
 _CALL_FIELDS = ("id", "label", "when", "evidence", "source", "description")
-_REC_FIELDS = ("id", "kind", "order", "label", "summary", "evidence", "source", "rationale", "called_for_by", "description")
+_ADDRESS_FIELDS = ("target", "label", "evidence", "source")
+_REC_FIELDS = ("id", "kind", "order", "order_source", "label", "summary", "evidence", "source", "rationale",
+               "called_for_by", "description", "addresses")
 FINDING_GROUPS = ("measurement", "confounder", "compensation", "symptom")
 FINDING_TYPES = ("degrees", "boolean")
 SOURCE_KINDS = ("article", "paper", "guideline")
-CONDITION_KEYS = ("finding", "below", "at_least", "absent", "not", "state", "lower_side", "by_more_than", "any")
+CONDITION_KEYS = ("finding", "below", "at_least", "absent", "not", "state", "recorded", "lower_side", "by_more_than", "any", "on")
+ON_VALUES = ("this", "other", "both")
 #: What every declared id looks like (the JSON Schemas use the same pattern).
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -348,17 +237,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "rules": _RULE_FIELDS,
     "recommendations": _REC_FIELDS,
     "called_for_by": _CALL_FIELDS,
+    "addresses": _ADDRESS_FIELDS,
+    "mdc": _MDC_FIELDS,
 }
 
 
 class _Builder:
-    """Builds a KnowledgeBase from parsed documents, collecting every problem."""
+    """Builds a KB model from parsed documents, collecting every problem."""
 
-    def __init__(self, directory: Path, docs: dict[str, Document], shown: dict[str, str]) -> None:
+    def __init__(self, directory: Path, docs: dict[str, Document]) -> None:
         self.directory = directory
         self.docs = docs
         self.r = _Reader()
-        self.shown = shown
         self.sources: dict[str, Source] = {}
         self.entities: dict[str, Entity] = {}
         self.states: dict[str, State] = {}
@@ -400,16 +290,32 @@ class _Builder:
         self.refs.append((self.r.doc, at, value, kinds))  # type: ignore[arg-type]
         return value
 
+    def refs_list(self, item: Mapping[str, Any], name: str, at: tuple[Any, ...], kinds: tuple[str, ...]) -> tuple[str, ...]:
+        raw = item.get(name, [])
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            self.r.error(f"field '{name}' must be a list of ids", *at, name, code="schema")
+            return ()
+        return tuple(v for i, value in enumerate(raw) if (v := self.ref(value, at + (name, i), kinds)) is not None)
+
+    def texts(self, item: Mapping[str, Any], name: str, at: tuple[Any, ...]) -> tuple[str, ...]:
+        raw = item.get(name, [])
+        if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+            self.r.error(f"field '{name}' must be a list of names", *at, name, code="schema")
+            return ()
+        return tuple(raw)
+
     def loc(self, at: tuple[Any, ...]) -> Location:
         return self.r.doc.where(*at)  # type: ignore[union-attr]
 
     def evidence(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> str:
         return self.r.choice(item, "evidence", at, EVIDENCE_LEVELS) or "interpretation"
 
-    def citation(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> Citation:
-        citation = self.r.citation(item, at)
+    def citation(self, item: Mapping[str, Any], at: tuple[Any, ...], name: str = "source") -> Citation:
+        citation = self.r.citation(item, at, name)
         if citation.ref is not None:
-            self.ref(citation.ref, at + ("source", "ref"), ("source",))
+            self.ref(citation.ref, at + (name, "ref"), ("source",))
         return citation
 
     # -- per file
@@ -446,6 +352,7 @@ class _Builder:
             item["id"], self.r.text(item, "label", at) or item["id"], self.r.boolean(item, "sided", at, True),
             self.ref(item.get("entity"), at + ("entity",), ("entity",), required=False),
             self.ref(item.get("tested_by"), at + ("tested_by",), ("finding",), required=False),
+            self.refs_list(item, "indicated_by", at, ("finding",)),
             self.ref(item.get("opposite"), at + ("opposite",), ("state",), required=False),
             self.r.text(item, "description", at, required=False),
             self.citation(item, at) if "source" in item else None, self.loc(at),
@@ -470,12 +377,18 @@ class _Builder:
                     valid = (low, high)
         elif "range" in item:
             r.error("only a degrees finding has a range", *at, "range", code="schema")
+        aliases = self.texts(item, "aliases", at)
+        for i, alias in enumerate(aliases):
+            if not ID_PATTERN.fullmatch(alias):
+                r.error(f"alias {alias!r} is not lower_snake_case", *at, "aliases", i, code="schema")
         finding = Finding(
             item["id"], r.text(item, "label", at) or item["id"], kind, r.boolean(item, "sided", at, True),
             r.choice(item, "group", at, FINDING_GROUPS) or "measurement", valid,
             self.ref(item.get("assessment"), at + ("assessment",), ("recommendation",), required=False),
             self.citation(item, at) if "source" in item else None,
-            self.ref(item.get("entity"), at + ("entity",), ("entity",), required=False), self.loc(at),
+            self.ref(item.get("entity"), at + ("entity",), ("entity",), required=False),
+            r.text(item, "unit", at, required=False), aliases,
+            r.text(item, "description", at, required=False), self.loc(at),
         )
         if self.claim(finding.id, at):
             self.findings[finding.id] = finding
@@ -485,6 +398,7 @@ class _Builder:
         r.unknown_fields(item, _THRESHOLD_FIELDS, at)
         tid = self.ref(item["id"], at + ("id",), ("finding", "state"))
         value = r.number(item.get("value"), at + (("value",) if "value" in item else ()), "field 'value'")
+        mdc, mdc_source = self.mdc(item, at)
         if tid in self.thresholds:
             r.error(f"duplicate threshold for {tid!r}", *at, "id", code="duplicate")
             return
@@ -492,7 +406,23 @@ class _Builder:
             self.thresholds[tid] = Threshold(
                 tid, value if value is not None else 0.0, r.text(item, "label", at) or tid,
                 self.evidence(item, at), self.citation(item, at), self.loc(at), self.rationale(item, at),
+                mdc, mdc_source,
             )
+
+    def mdc(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> tuple[float | None, Citation | None]:
+        """A threshold's optional ``mdc: {value, source}`` (minimal detectable change)."""
+        raw = item.get("mdc")
+        if raw is None:
+            return None, None
+        here = at + ("mdc",)
+        if not isinstance(raw, dict):
+            self.r.error("'mdc' must be a mapping {value: degrees, source: {...}}", *here, code="schema")
+            return None, None
+        self.r.unknown_fields(raw, _MDC_FIELDS, here)
+        value = self.r.number(raw.get("value"), here + (("value",) if "value" in raw else ()), "field 'value'")
+        if value is not None and value < 0:
+            self.r.error("an mdc cannot be negative", *here, "value", code="schema")
+        return value, self.citation(raw, here)
 
     def read_links(self, at: tuple[Any, ...], item: dict[str, Any]) -> None:
         r = self.r
@@ -514,6 +444,11 @@ class _Builder:
             return ()
         return tuple(c for i, entry in enumerate(raw) if (c := self.condition(entry, at + ("when", i))) is not None)
 
+    def sided(self, ref: str | None, kinds: tuple[str, ...]) -> bool:
+        table: Mapping[str, Any] = self.states if kinds == ("state",) else self.findings
+        item = table.get(ref or "")
+        return True if item is None else bool(item.sided)
+
     def condition(self, entry: Any, at: tuple[Any, ...]) -> Condition | None:
         r = self.r
         if not isinstance(entry, dict) or not entry:
@@ -521,6 +456,12 @@ class _Builder:
             return None
         r.unknown_fields(entry, CONDITION_KEYS, at)
         loc = self.loc(at)
+        on = "this"
+        if "on" in entry:
+            on = r.choice(entry, "on", at, ON_VALUES) or "this"
+            entry = {k: v for k, v in entry.items() if k != "on"}
+            if "any" in entry or "lower_side" in entry:
+                r.error("'on' goes with a single condition on a finding or state, not with 'any' or 'lower_side'", *at, "on", code="schema")
         if "any" in entry:
             options = entry["any"]
             if len(entry) != 1 or not isinstance(options, list) or not options:
@@ -533,16 +474,18 @@ class _Builder:
         if "lower_side" in entry:
             if set(entry) - {"lower_side", "by_more_than"}:
                 r.error("'lower_side' takes only 'by_more_than' beside it", *at, code="schema")
+            ref = self.ref(entry["lower_side"], at + ("lower_side",), ("finding",))
             return Condition(
-                "lower_side", self.ref(entry["lower_side"], at + ("lower_side",), ("finding",)),
-                threshold=self.ref(entry.get("by_more_than"), at + ("by_more_than",), ("threshold",)), location=loc,
+                "lower_side", ref, threshold=self.ref(entry.get("by_more_than"), at + ("by_more_than",), ("threshold",)),
+                sided=self.sided(ref, ("finding",)), location=loc,
             )
-        for kind in ("absent", "not", "state"):
+        for kind in ("absent", "not", "state", "recorded"):
             if kind in entry:
                 if len(entry) != 1:
                     r.error(f"'{kind}' stands alone in its condition", *at, code="schema")
                 expected = ("state",) if kind == "state" else ("finding",)
-                return Condition(kind, self.ref(entry[kind], at + (kind,), expected), location=loc)
+                ref = self.ref(entry[kind], at + (kind,), expected)
+                return Condition(kind, ref, on=on, sided=self.sided(ref, expected), location=loc)
         if "finding" in entry:
             if set(entry) - {"finding", "below", "at_least"}:
                 r.error("'finding' takes only 'below' or 'at_least' beside it", *at, code="schema")
@@ -552,11 +495,12 @@ class _Builder:
             threshold = None
             if compare:
                 threshold = self.ref(entry[compare[0]], at + (compare[0],), ("threshold",))
+            ref = self.ref(entry["finding"], at + ("finding",), ("finding",))
             return Condition(
-                "finding", self.ref(entry["finding"], at + ("finding",), ("finding",)),
-                threshold=threshold, compare=compare[0] if compare else None, location=loc,
+                "finding", ref, threshold=threshold, compare=compare[0] if compare else None, on=on,
+                sided=self.sided(ref, ("finding",)), location=loc,
             )
-        r.error("a condition needs one of: finding, absent, not, state, lower_side, any", *at, code="schema")
+        r.error("a condition needs one of: finding, recorded, absent, not, state, lower_side, any", *at, code="schema")
         return None
 
     def read_rules(self, at: tuple[Any, ...], item: dict[str, Any]) -> None:
@@ -589,6 +533,9 @@ class _Builder:
         elif order is not None:
             r.error("only an exercise has an 'order'", *at, "order", code="schema")
             order = None
+        if "order_source" in item and order is None:
+            r.error("'order_source' says where an exercise's 'order' comes from; give 'order' too", *at, "order_source", code="schema")
+        implicit = self.unassessed(item["id"], at) if kind == "assessment" else ()
         calls: list[Rule] = []
         raw_calls = item.get("called_for_by", [])
         if not isinstance(raw_calls, list):
@@ -601,17 +548,47 @@ class _Builder:
                 continue
             r.unknown_fields(call, _CALL_FIELDS, cat)
             rule = Rule(
-                call["id"], r.text(call, "label", cat) or call["id"], self.conditions(call, cat), (item["id"],),
+                call["id"], r.text(call, "label", cat) or call["id"], self.conditions(call, cat) + implicit, (item["id"],),
                 self.evidence(call, cat), self.citation(call, cat), "call", self.loc(cat),
             )
             if self.claim(rule.id, cat):
                 calls.append(rule)
         rec = Recommendation(
             item["id"], kind, r.text(item, "label", at) or item["id"], r.text(item, "summary", at) or "",
-            self.evidence(item, at), self.citation(item, at), order, tuple(calls), self.rationale(item, at), self.loc(at),
+            self.evidence(item, at), self.citation(item, at), order, tuple(calls), self.rationale(item, at),
+            self.addresses(item, at), self.citation(item, at, "order_source") if "order_source" in item else None,
+            self.loc(at),
         )
         if self.claim(rec.id, at):
             self.recommendations[rec.id] = rec
+
+    def unassessed(self, rec_id: str, at: tuple[Any, ...]) -> tuple[Condition, ...]:
+        """The implicit condition of an assessment: no finding it produces is recorded yet."""
+        produced = tuple((f.id, f.sided) for f in self.findings.values() if f.assessment == rec_id)
+        if not produced:
+            return ()
+        return (Condition("unassessed", rec_id, findings=produced, implicit=True, location=self.loc(at)),)
+
+    def addresses(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> tuple[Address, ...]:
+        raw = item.get("addresses", [])
+        if not isinstance(raw, list):
+            self.r.error("'addresses' must be a list of {target, evidence, source}", *at, "addresses", code="schema")
+            return ()
+        out = []
+        for i, entry in enumerate(raw):
+            here = at + ("addresses", i)
+            if not isinstance(entry, dict):
+                self.r.error("each 'addresses' entry is a mapping {target, evidence, source}", *here, code="schema")
+                continue
+            self.r.unknown_fields(entry, _ADDRESS_FIELDS, here)
+            target = self.ref(entry.get("target"), here + ("target",), ("state", "finding"))
+            if target is None:
+                continue
+            out.append(Address(
+                target, self.r.text(entry, "label", here, required=False) or "", self.evidence(entry, here),
+                self.citation(entry, here), self.loc(here),
+            ))
+        return tuple(out)
 
     def rationale(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> tuple[Citation, ...]:
         """An item's optional ``rationale``: further sources, each read like a ``source``."""
@@ -638,17 +615,16 @@ class _Builder:
             "source": self.sources, "entity": self.entities, "state": self.states,
             "finding": self.findings, "recommendation": self.recommendations, "threshold": self.thresholds,
         }
+        aliases = {a: f.id for f in self.findings.values() for a in f.aliases}
         for doc, at, value, kinds in self.refs:
             if any(value in tables[k] for k in kinds):
                 continue
             pool = [i for k in kinds for i in tables[k]]
             self.r.doc = doc
-            self.r.error(f"unknown {' or '.join(kinds)} {value!r}", *at, hint=suggest(value, pool), code="unknown-id")
+            self.r.error(f"unknown {' or '.join(kinds)} {value!r}", *at, hint=suggest(value, pool, aliases=aliases), code="unknown-id")
 
     def semantics(self) -> None:
-        r = self.r
         for state in self.states.values():
-            self._at(state.location)
             if state.opposite == state.id:
                 self._problem(state.location, f"state {state.id!r} cannot be its own opposite", "opposite")
             elif state.opposite and state.opposite in self.states:
@@ -656,8 +632,15 @@ class _Builder:
                 if back != state.id:
                     self._problem(state.location, f"opposite states must be declared both ways: {state.opposite!r} does not name {state.id!r} as its opposite", "opposite",
                                   f"add 'opposite: {state.id}' to state {state.opposite!r}")
-            if state.tested_by in self.findings and self.findings[state.tested_by].sided != state.sided:
-                self._problem(state.location, f"state {state.id!r} and its test {state.tested_by!r} must both be sided or both unsided", "sided")
+            for test in (state.tested_by, *state.indicated_by):
+                if test in self.findings and self.findings[test].sided != state.sided:
+                    self._problem(state.location, f"state {state.id!r} and its test {test!r} must both be sided or both unsided", "sided")
+        aliases: dict[str, str] = {}
+        for finding in self.findings.values():
+            for alias in finding.aliases:
+                if alias in self.ids or alias in aliases:
+                    self._problem(finding.location, f"alias {alias!r} of {finding.id!r} is already an id or another finding's alias", "duplicate")
+                aliases[alias] = finding.id
         for threshold in self.thresholds.values():
             finding = self.findings.get(threshold.id)
             if finding is not None:
@@ -668,7 +651,7 @@ class _Builder:
                     self._problem(threshold.location, f"threshold {threshold.value:g} for {threshold.id!r} is outside the finding's valid range [{low:g}, {high:g}]", "threshold-range",
                                   "give a value inside the range, or correct the finding's 'range'")
         for rule in self.all_rules():
-            for cond in _flatten(rule.when):
+            for cond in flatten(rule.when):
                 if cond.kind in ("finding", "not", "lower_side") and cond.ref in self.findings:
                     finding = self.findings[cond.ref]
                     numeric = cond.kind == "lower_side" or cond.compare is not None
@@ -677,8 +660,8 @@ class _Builder:
                         self._problem(cond.location, f"condition on {cond.ref!r} {what}", "condition")
                     if cond.kind == "lower_side" and not finding.sided:
                         self._problem(cond.location, f"'lower_side' needs a sided finding, {cond.ref!r} is unsided", "condition")
-            if rule.origin == "rule" and rule.evidence != "interpretation" and rule.source.interpretation:
-                pass  # a quote read with interpretation may keep the quote's level
+                if cond.on != "this" and not cond.sided:
+                    self._problem(cond.location, f"'on: {cond.on}' needs a sided item, {cond.ref!r} belongs to no side", "condition")
         self._cycles()
 
     def all_rules(self) -> list[Rule]:
@@ -687,71 +670,42 @@ class _Builder:
             out += rec.calls
         return out
 
-    def _at(self, location: Location | None) -> None:
-        pass
-
     def _problem(self, location: Location | None, message: str, code: str, hint: str | None = None) -> None:
         self.problems.append(Problem("error", message, location or Location(str(self.directory)), hint, code))
 
     def _cycles(self) -> None:
-        """Concluding links must form an acyclic graph (so must rules + links)."""
-        edges: dict[str, list[tuple[str, Any]]] = {}
+        """Concluding links join two states and form an acyclic graph (checked without recursion)."""
+        graph: dict[str, list[str]] = {}
+        via: dict[tuple[str, str], Link] = {}
         for link in self.links.values():
-            if link.use == "conclude":
-                edges.setdefault(link.cause, []).append((link.effect, link))
-        for link in self.links.values():
-            if link.use == "conclude" and (link.cause not in self.states or link.effect not in self.states):
+            if link.use != "conclude":
+                continue
+            if link.cause not in self.states or link.effect not in self.states:
                 self._problem(link.location, f"a concluding link joins two states; {link.cause!r} → {link.effect!r} does not", "link")
-        color: dict[str, int] = {}
-        path: list[str] = []
-        via: list[Any] = []  # via[i] is the link from path[i] to path[i + 1]
-        order = {link_id: i for i, link_id in enumerate(self.links)}
+                continue
+            graph.setdefault(link.effect, []).append(link.cause)
+            via.setdefault((link.cause, link.effect), link)
+        try:
+            graphlib.TopologicalSorter(graph).prepare()
+        except graphlib.CycleError as err:
+            nodes: list[str] = list(err.args[1])  # [a, b, ..., a], each a predecessor of the next in reverse
+            nodes.reverse()
+            links = [via[(a, b)] for a, b in zip(nodes, nodes[1:]) if (a, b) in via]
+            order = {link_id: i for i, link_id in enumerate(self.links)}
+            # Blame the link declared last: most often the one just added.
+            last = max(links, key=lambda l: order[l.id]) if links else None
+            self._problem(last.location if last else None, f"causal links form a cycle: {' → '.join(nodes)}", "cycle",
+                          "remove a link of the cycle, or mark it 'use: explain'")
 
-        def visit(node: str) -> bool:
-            color[node] = 1
-            path.append(node)
-            for nxt, link in edges.get(node, []):
-                if color.get(nxt) == 1:
-                    start = path.index(nxt)
-                    links = via[start:] + [link]
-                    # Blame the link declared last: most often the one just added.
-                    last = max(links, key=lambda l: order[l.id])
-                    shown = " → ".join(path[start:] + [nxt])
-                    self._problem(last.location, f"causal links form a cycle: {shown}", "cycle",
-                                  "remove a link of the cycle, or mark it 'use: explain'")
-                    return True
-                if color.get(nxt, 0) == 0:
-                    via.append(link)
-                    if visit(nxt):
-                        return True
-                    via.pop()
-            path.pop()
-            color[node] = 2
-            return False
-
-        for start in sorted(edges):
-            if color.get(start, 0) == 0:
-                path.clear()
-                via.clear()
-                if visit(start):
-                    break
-
-    def build(self, name: str, version: str) -> KnowledgeBase:
-        return KnowledgeBase(
-            name, version, str(self.directory), dict(self.sources), dict(self.entities), dict(self.states),
-            dict(self.findings), dict(self.thresholds), dict(self.links), dict(self.rules), dict(self.recommendations),
-        )
+    def build(self, name: str, version: str) -> KBModel:
+        return KBModel.build(name, version, str(self.directory), {
+            "sources": self.sources, "entities": self.entities, "states": self.states, "findings": self.findings,
+            "thresholds": self.thresholds, "links": self.links, "rules": self.rules,
+            "recommendations": self.recommendations,
+        })
 
 
-def _flatten(conditions: Iterable[Condition]) -> Iterable[Condition]:
-    for cond in conditions:
-        if cond.kind == "any":
-            yield from cond.options
-        else:
-            yield cond
-
-
-def _manifest(directory: Path, shown: str, problems: list[Problem]) -> tuple[str, str]:
+def _manifest(directory: Path, problems: list[Problem]) -> tuple[str, str]:
     file = directory / MANIFEST
     if not file.exists():
         return directory.name, "unversioned"
@@ -764,8 +718,8 @@ def _manifest(directory: Path, shown: str, problems: list[Problem]) -> tuple[str
     return str(name or directory.name), str(version or "unversioned")
 
 
-def read_kb(path: str | Path | None = None) -> tuple[KnowledgeBase | None, list[Problem]]:
-    """Read a KB directory; return the KB (None when it has errors) and every problem.
+def read_kb(path: str | Path | None = None) -> tuple[KBModel | None, list[Problem]]:
+    """Read a KB directory; return the model (None when it has errors) and every problem.
 
     Raises :class:`KBError` only when a file cannot be read or parsed at all.
     """
@@ -775,15 +729,13 @@ def read_kb(path: str | Path | None = None) -> tuple[KnowledgeBase | None, list[
         raise KBError("not a knowledge base directory", path=shown)
     problems: list[Problem] = []
     docs: dict[str, Document] = {}
-    names: dict[str, str] = {}
     for file in FILES:
         full = directory / file
-        names[file] = str(Path(shown) / file)
         if not full.exists():
-            problems.append(Problem("error", "missing KB file", Location(names[file]), None, "missing-file"))
+            problems.append(Problem("error", "missing KB file", Location(str(Path(shown) / file)), None, "missing-file"))
             continue
         doc = read_document(full, error=KBError)
-        doc.path = names[file]
+        doc.path = str(Path(shown) / file)
         docs[file] = doc
     extra = sorted(p.name for p in directory.glob("*.y*ml") if p.name not in FILES and p.name != MANIFEST)
     for name in extra:
@@ -791,8 +743,8 @@ def read_kb(path: str | Path | None = None) -> tuple[KnowledgeBase | None, list[
             "error", "unexpected file in the KB directory", Location(str(Path(shown) / name)),
             suggest(name, FILES), "unknown-file",
         ))
-    kb_name, version = _manifest(directory, shown, problems)
-    builder = _Builder(directory, docs, names)
+    kb_name, version = _manifest(directory, problems)
+    builder = _Builder(directory, docs)
     builder.read_all()
     builder.resolve()
     if not any(p.code == "unknown-id" for p in builder.problems):
@@ -803,14 +755,14 @@ def read_kb(path: str | Path | None = None) -> tuple[KnowledgeBase | None, list[
     return builder.build(kb_name, version), problems
 
 
-def load_kb(path: str | Path | None = None) -> KnowledgeBase:
+def load_model(path: str | Path | None = None) -> KBModel:
     """Load and validate a KB directory (default: the one shipped with hipkb).
 
     Raises :class:`KBError` for the first problem, located as FILE:LINE:COL.
     """
-    kb, problems = read_kb(path)
+    model, problems = read_kb(path)
     errors = [p for p in problems if p.severity == "error"]
-    if kb is None or errors:
+    if model is None or errors:
         first = errors[0]
         hint = first.hint
         if len(errors) > 1:
@@ -818,4 +770,4 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
             hint = f"{hint}; {more}" if hint else more
         loc = first.location
         raise KBError(first.message, path=loc.path, line=loc.line, column=loc.column, hint=hint)
-    return kb
+    return model
