@@ -4,14 +4,17 @@
 >>> result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 12, "right": 40}}})
 >>> result.holds("ir_asymmetry", "left")
 True
+>>> isinstance(result, hipkb.Result)
+True
 """
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
+from .engines import EngineName
 from .errors import (
     CaseError,
     ExplainError,
@@ -21,55 +24,71 @@ from .errors import (
     InputError,
     KBError,
     RenderError,
+    UnknownId,
 )
-from .kb import KnowledgeBase, load_kb
+from .infer import CaseInput, KnowledgeBase, load_kb
+from .result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result
+from .render import render
 
 if TYPE_CHECKING:
-    from .infer import Result
+    from .batch import BatchItem
 
 __all__ = [
+    "__version__",
     "assess",
     "assess_many",
     "load_kb",
     "render",
     "KnowledgeBase",
+    "Result",
+    "Conclusion",
+    "RecommendationResult",
+    "Disagreement",
+    "Justification",
+    "Measurement",
     "HipkbError",
     "InputError",
     "KBError",
     "CaseError",
+    "UnknownId",
     "ExplainError",
     "InferenceError",
     "RenderError",
     "GraphvizNotFound",
 ]
-__version__ = "0.1.0"
+#: The package's version (the KB has its own: ``load_kb().version``).
+__version__ = "0.2.0"
 
 
 def assess(
-    case: Mapping[str, Any] | str | Path,
+    case: CaseInput,
     *,
     kb: KnowledgeBase | None = None,
     thresholds: Mapping[str, float] | None = None,
+    mdc: Mapping[str, float] | None = None,
+    engine: EngineName = "compiled",
 ) -> Result:
     """Assess one case with the bundled KB (or ``kb``). See :meth:`KnowledgeBase.assess`."""
-    return (kb or _default_kb()).assess(case, thresholds=thresholds)
+    return (kb or _default_kb()).assess(case, thresholds=thresholds, mdc=mdc, engine=engine)
+
+
+def assess_many(
+    cases: Iterable[CaseInput],
+    *,
+    kb: KnowledgeBase | None = None,
+    jobs: int = 1,
+    thresholds: Mapping[str, float] | None = None,
+    mdc: Mapping[str, float] | None = None,
+    engine: EngineName = "compiled",
+) -> Iterator[BatchItem]:
+    """Assess many cases, in input order; a bad case fails its own item only. See :mod:`hipkb.batch`."""
+    from .batch import assess_many as _assess_many
+
+    return _assess_many(cases, kb=kb or _default_kb(), jobs=jobs, thresholds=thresholds, mdc=mdc, engine=engine)
 
 
 @functools.lru_cache(maxsize=1)
 def _default_kb() -> KnowledgeBase:
-    # The bundled KB is immutable, so one loaded copy per process is shared
-    # (a cached value, not state: it never changes after loading).
+    # The bundled KB is immutable (read-only tables all the way down), so one
+    # loaded copy per process is shared: a cached value, not mutable state.
     return load_kb()
-
-
-def __getattr__(name: str) -> Any:
-    # Heavy parts (networkx, graphviz, multiprocessing) load only when used.
-    if name == "render":
-        from .render import render
-
-        return render
-    if name == "assess_many":
-        from .batch import assess_many
-
-        return assess_many
-    raise AttributeError(f"module 'hipkb' has no attribute {name!r}")

@@ -1,13 +1,16 @@
 """Read and validate a case: the findings of one assessment.
 
-A case is a mapping with ``findings`` (required), optional ``subject`` and
-``thresholds``. Values are normalised per side; every error names where it
-is (``case.yaml:4:18: ...``) and exits the CLI with code 2.
+A case is a mapping with ``findings`` (required), optional ``subject``,
+``thresholds`` and ``mdc``. Values are normalised per side; every error
+names where it is (``case.yaml:4:18: ...``), and every error of a case is
+reported (up to 20), not only the first.
 
->>> from hipkb.kb import load_kb
->>> case = parse_case({"findings": {"supine_hip_ir": {"left": 12}, "hip_hike": "left"}}, load_kb())
+>>> from hipkb.kb import load_model
+>>> case = parse_case({"findings": {"supine_hip_ir": {"left": 12}, "hip_hike": "left"}}, load_model())
 >>> sorted(case.findings.items())
 [(('hip_hike', 'left'), True), (('hip_hike', 'right'), False), (('supine_hip_ir', 'left'), 12.0)]
+>>> parse_case({"findings": {"hip_hike": []}}, load_model()).findings[("hip_hike", "left")]
+False
 """
 
 from __future__ import annotations
@@ -17,37 +20,39 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
-from .errors import CaseError
-from .kb import KnowledgeBase, suggest
-from .model import SIDES
+from .errors import CaseError, suggest
+from .model import SIDES, KBModel, Key, key_str
 from .source import Document, read_document
 
-__all__ = ["Case", "parse_case", "load_case", "Key", "key_str"]
+__all__ = ["Case", "parse_case", "load_case", "check_threshold", "check_mdc", "Key", "key_str", "MAX_ERRORS"]
 
-#: A fact key: (id, side), side None for what belongs to no side.
-Key = tuple[str, "str | None"]
-CASE_KEYS = ("subject", "findings", "thresholds")
+CASE_KEYS = ("subject", "findings", "thresholds", "mdc")
 #: Longest subject name accepted.
 MAX_SUBJECT = 200
-
-
-def key_str(key: Key) -> str:
-    """``("ir_limited", "left")`` → ``"ir_limited/left"``; unsided keys are bare ids."""
-    item, side = key
-    return item if side is None else f"{item}/{side}"
+#: Most errors reported for one case file.
+MAX_ERRORS = 20
+#: Largest magnitude accepted for any number before it is converted (a
+#: 4,000-digit integer must be an error, not an OverflowError).
+MAX_MAGNITUDE = 1e9
 
 
 @dataclass(frozen=True)
 class Case:
-    """A validated case. ``findings`` maps (finding id, side) to a number or bool."""
+    """A validated case. ``findings`` maps (finding id, side) to a number or bool; read-only."""
 
     findings: Mapping[Key, float | bool]
     given: tuple[Key, ...] = ()
     thresholds: Mapping[str, float] = field(default_factory=dict)
     subject: str | None = None
     path: str | None = None
+    mdc: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("findings", "thresholds", "mdc"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def with_findings(self, changes: Mapping[Key, float | bool | None]) -> Case:
         """A copy with some findings set (None removes one); used by what-if."""
@@ -57,13 +62,50 @@ class Case:
                 findings.pop(key, None)
             else:
                 findings[key] = value
-        return Case(findings, self.given, self.thresholds, self.subject, self.path)
+        return Case(findings, self.given, self.thresholds, self.subject, self.path, self.mdc)
+
+    def findings_dict(self, kb: KBModel) -> dict[str, Any]:
+        """The entered findings (and given states) in the case-file shape, in KB order.
+
+        >>> from hipkb.kb import load_model
+        >>> kb = load_model()
+        >>> parse_case({"findings": {"hip_hike": "left", "supine_hip_ir": {"left": 12}}}, kb).findings_dict(kb)
+        {'supine_hip_ir': {'left': 12}, 'hip_hike': {'left': True, 'right': False}}
+        """
+        out: dict[str, Any] = {}
+        values: dict[str, dict[str | None, Any]] = {}
+        for (item, side), value in self.findings.items():
+            values.setdefault(item, {})[side] = int(value) if _whole(value) else value
+        for item, side in self.given:
+            values.setdefault(item, {})[side] = True
+        order = {f: i for i, f in enumerate(kb.findings)}
+        order.update({s: len(order) + i for i, s in enumerate(kb.states)})
+        for item in sorted(values, key=lambda i: order.get(i, len(order))):
+            per_side = values[item]
+            if None in per_side and len(per_side) == 1:
+                out[item] = per_side[None]
+            else:
+                out[item] = {s: per_side[s] for s in SIDES if s in per_side}
+        return out
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, float) and value.is_integer()
 
 
 class _CaseReader:
-    def __init__(self, doc: Document, kb: KnowledgeBase) -> None:
+    def __init__(self, doc: Document, kb: KBModel) -> None:
         self.doc = doc
         self.kb = kb
+        self.errors: list[CaseError] = []
+
+    def keep_going(self, action: Callable[[], Any]) -> Any:
+        """Run one part of the reading; record its error and go on to the next part."""
+        try:
+            return action()
+        except CaseError as err:
+            self.errors.append(err)
+            return None
 
     def fail(self, message: str, *keys: Any, hint: str | None = None, key: bool = False) -> CaseError:
         loc = self.doc.where(*keys, key=key)
@@ -78,36 +120,43 @@ class _CaseReader:
             raise self.fail(f"a case must be a mapping with 'findings', not {_kind(data)}")
         for name in data:
             if name not in CASE_KEYS:
-                raise self.fail(f"unknown key {_show(name)}", name, key=True, hint=suggest(str(name), CASE_KEYS) or "expected subject, findings or thresholds")
+                self.errors.append(self.fail(
+                    f"unknown key {_show(name)}", name, key=True,
+                    hint=suggest(str(name), CASE_KEYS) or "expected subject, findings, thresholds or mdc",
+                ))
         if "findings" not in data:
-            raise self.fail("a case needs 'findings'")
-        subject = self.subject(data.get("subject"))
-        raw = data["findings"]
+            self.errors.append(self.fail("a case needs 'findings'"))
+        subject = self.keep_going(lambda: self.subject(data.get("subject")))
+        raw = data.get("findings")
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
-            raise self.fail(f"'findings' must be a mapping of finding id to value, not {_kind(raw)}", "findings")
+            self.errors.append(self.fail(f"'findings' must be a mapping of finding id to value, not {_kind(raw)}", "findings"))
+            raw = {}
         findings: dict[Key, float | bool] = {}
         given: list[Key] = []
         for name, value in raw.items():
             at = ("findings", name)
             if not isinstance(name, str):
-                raise self.fail(f"finding ids are text, not {_show(name)}", *at, key=True)
-            if name in self.kb.findings:
-                findings.update(self.finding(name, value, at))
+                self.errors.append(self.fail(f"finding ids are text, not {_show(name)}", *at, key=True))
+            elif name in self.kb.findings:
+                findings.update(self.keep_going(lambda n=name, v=value, a=at: self.finding(n, v, a)) or {})
             elif name in self.kb.states:
-                given.extend(self.given_state(name, value, at))
+                given.extend(self.keep_going(lambda n=name, v=value, a=at: self.given_state(n, v, a)) or [])
             else:
-                pool = list(self.kb.findings) + list(self.kb.states)
-                raise self.fail(f"unknown finding {_show(name)}", *at, key=True, hint=suggest(name, pool))
-        thresholds = self.thresholds(data.get("thresholds"))
-        return Case(findings, tuple(given), thresholds, subject, self.doc.path)
+                hint = suggest(name, self.kb.findings, aliases=self.kb.aliases()) or suggest(name, self.kb.states)
+                self.errors.append(self.fail(f"unknown finding {_show(name)}", *at, key=True, hint=hint))
+        thresholds = self.overrides(data.get("thresholds"), "thresholds", check_threshold)
+        mdc = self.overrides(data.get("mdc"), "mdc", check_mdc)
+        if self.errors:
+            raise CaseError.collect(self.errors[:MAX_ERRORS])
+        return Case(findings, tuple(given), thresholds, subject, self.doc.path, mdc)
 
     def subject(self, value: Any) -> str | None:
         """The subject's name: one line of printable text (it is echoed to terminals)."""
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, int) and abs(value) > MAX_MAGNITUDE):
             raise self.fail(f"'subject' must be text, not {_kind(value)}", "subject")
         text = str(value)
         if len(text) > MAX_SUBJECT:
@@ -130,7 +179,7 @@ class _CaseReader:
             return {side: value for side in SIDES}
         if isinstance(value, str):
             value = [value]
-        if isinstance(value, list) and value:
+        if isinstance(value, list):  # [] means: assessed, observed on no side
             chosen = []
             for i, side in enumerate(value):
                 if side not in SIDES:
@@ -185,6 +234,8 @@ class _CaseReader:
         finding = self.kb.findings[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{name!r} needs a number of degrees, not {_kind(value)}", *at, hint=_number_hint(value))
+        if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:
+            raise self.fail(f"{name!r} = {_kind(value)} is outside its valid range", *at)
         if not math.isfinite(value):
             raise self.fail(f"{name!r} needs a finite number of degrees, not {value}", *at)
         low, high = finding.range or (-math.inf, math.inf)
@@ -197,27 +248,61 @@ class _CaseReader:
             raise self.fail(f"{name!r} needs true or false, not {_kind(value)}", *at)
         return value
 
-    def thresholds(self, raw: Any) -> dict[str, float]:
+    def overrides(self, raw: Any, section: str, check: Callable[[KBModel, Any, Any], float]) -> dict[str, float]:
+        """A case's ``thresholds`` or ``mdc``: id → degrees, each entry checked."""
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            raise self.fail(f"'thresholds' must be a mapping of id to degrees, not {_kind(raw)}", "thresholds")
+            self.errors.append(self.fail(f"'{section}' must be a mapping of id to degrees, not {_kind(raw)}", section))
+            return {}
         out = {}
         for name, value in raw.items():
-            out[str(name)] = check_threshold(self.kb, name, value, lambda m, h=None, n=name: self.fail(m, "thresholds", n, hint=h))
+            try:
+                out[str(name)] = check(self.kb, name, value)
+            except CaseError as err:
+                self.errors.append(self.fail(err.message, section, name, hint=err.hint))
         return out
 
 
-def check_threshold(kb: KnowledgeBase, name: Any, value: Any, fail: Any) -> float:
-    """Validate one threshold override; ``fail(message, hint)`` builds the error."""
+def check_threshold(kb: KBModel, name: Any, value: Any) -> float:
+    """One threshold override, validated; a :class:`CaseError` without location otherwise.
+
+    >>> from hipkb.kb import load_model
+    >>> check_threshold(load_model(), "supine_ir", 30)
+    Traceback (most recent call last):
+    ...
+    hipkb.errors.CaseError: unknown threshold 'supine_ir' (did you mean 'supine_hip_ir'?)
+    """
     if name not in kb.thresholds:
-        raise fail(f"unknown threshold {_show(name)}", suggest(str(name), kb.thresholds) or "thresholds: " + ", ".join(kb.thresholds))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise fail(f"threshold {name!r} needs a finite number of degrees, not {_kind(value)}")
+        hint = suggest(str(name), kb.thresholds, aliases=kb.aliases()) or "thresholds: " + ", ".join(kb.thresholds)
+        raise CaseError(f"unknown threshold {_show(name)}", hint=hint)
+    number = _finite(value, f"threshold {name!r}")
     finding = kb.findings.get(name)
     low, high = finding.range if finding is not None and finding.range else (0.0, 180.0)
-    if not low <= value <= high:
-        raise fail(f"threshold {name!r} = {value:g} is outside [{low:g}, {high:g}]")
+    if not low <= number <= high:
+        raise CaseError(f"threshold {name!r} = {number:g} is outside [{low:g}, {high:g}]")
+    return number
+
+
+def check_mdc(kb: KBModel, name: Any, value: Any) -> float:
+    """One minimal-detectable-change override (degrees, ≥ 0), validated like a threshold."""
+    known = [t.id for t in kb.thresholds.values() if t.mdc is not None]
+    if name not in known:
+        hint = suggest(str(name), known, aliases=kb.aliases()) or "mdc: " + ", ".join(known)
+        raise CaseError(f"unknown mdc {_show(name)}", hint=hint)
+    number = _finite(value, f"mdc {name!r}")
+    if not 0 <= number <= 90:
+        raise CaseError(f"mdc {name!r} = {number:g} is outside [0, 90]")
+    return number
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CaseError(f"{what} needs a finite number of degrees, not {_kind(value)}")
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:
+        raise CaseError(f"{what} = {_kind(value)} is out of range")
+    if not math.isfinite(value):
+        raise CaseError(f"{what} needs a finite number of degrees, not {value}")
     return float(value)
 
 
@@ -256,6 +341,8 @@ def _kind(value: Any) -> str:
         return "nothing (null)"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:
+        return f"a number of {len(str(abs(value))) if value.bit_length() < 4000 else 'thousands of'} digits"
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     if isinstance(value, str):
@@ -267,12 +354,12 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def parse_case(case: Mapping[str, Any] | Document, kb: KnowledgeBase) -> Case:
+def parse_case(case: Mapping[str, Any] | Document, kb: KBModel) -> Case:
     """Validate a case given as a mapping (or an already-read document)."""
     doc = case if isinstance(case, Document) else Document(case, "<case>")
     return _CaseReader(doc, kb).read()
 
 
-def load_case(path: str | Path, kb: KnowledgeBase) -> Case:
+def load_case(path: str | Path, kb: KBModel) -> Case:
     """Read a case file (YAML or JSON) and validate it."""
     return parse_case(read_document(path, error=CaseError), kb)

@@ -1,408 +1,502 @@
-"""Run a case through the engine and build the result.
+"""Assess a case: run an engine, then resolve its firings into a :class:`Result`.
 
-experta finds every justification the KB's rules allow (forward chaining to
-a fixpoint). This module then keeps a well-founded, acyclic support for each
-fact, gives each conclusion its status, resolves opposite states (the
-stronger status stays, the other goes to ``disagreements`` together with
-everything that rested on it), and orders everything deterministically.
+The engines say which rule branches fired in which context; this module
+decides what that means (``docs/reasoning.md``): which justifications are
+well-founded (stages and strongly connected components, so a fact never
+rests on itself), each item's status, evidence, assumptions and borderline
+readings along its strongest justification, and how opposite states are
+settled (the stronger stays; what rested only on the other goes with it).
+Every step is linear in the number of firings; opposites add one pass per
+disagreement.
 
->>> from hipkb.kb import load_kb
->>> result = load_kb().assess({"findings": {"supine_hip_ir": {"left": 12}, "pelvis_turned_away": "left"}})
+>>> kb = load_kb()
+>>> result = kb.assess({"findings": {"supine_hip_ir": {"left": 12}, "pelvis_turned_away": "left"}})
 >>> [c.id for c in result.conclusions if c.side == "left"]
 ['ir_limited', 'ir_test_confounded_by_pelvis']
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-from .case import Case, Key, key_str, load_case, parse_case
-from .compile import Firing, compile_kb
-from .errors import InputError
-from .kb import KnowledgeBase
-from .model import EVIDENCE_LEVELS, RECOMMENDATION_KINDS, SIDES
+from .case import Case, check_mdc, check_threshold, load_case, parse_case
+from .engines import ENGINES, EngineName, Firing
+from .engines.compiled import CompiledEvaluator
+from .errors import CaseError, InferenceError, InputError, suggest
+from .graphs import components
+from .kb import load_model
+from .model import (
+    EVIDENCE_RANK,
+    RECOMMENDATION_KINDS,
+    Branch,
+    Facts,
+    KBModel,
+    Key,
+    Match,
+    Side,
+    key_str,
+    status_rank,
+    weaker_evidence,
+)
+from .result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result, side_rank
 
-if TYPE_CHECKING:
-    import networkx
+__all__ = ["KnowledgeBase", "load_kb", "assess", "resolve", "CaseInput"]
 
-    from .explain import Explanation
-
-__all__ = [
-    "STATUS_STRENGTH",
-    "Justification",
-    "Conclusion",
-    "RecommendationResult",
-    "Disagreement",
-    "Result",
-    "assess",
-    "resolve_case",
-]
-
-#: Stronger statuses win when opposite states meet.
-STATUS_STRENGTH: dict[str, int] = {"measured": 4, "given": 3, "inferred": 2, "predicted": 1}
-_SIDE_ORDER = {side: i for i, side in enumerate(SIDES)}
-
-
-@dataclass(frozen=True)
-class Justification:
-    """One way a conclusion or recommendation was reached."""
-
-    rule: str | None  # None for a state given in the case
-    because: tuple[Key, ...]
-    status: str
-    evidence: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "status": self.status,
-            "evidence": self.evidence,
-            "because": [key_str(k) for k in self.because],
-        }
+CaseInput = Mapping[str, Any] | str | Path | Case
 
 
 @dataclass(frozen=True)
-class Conclusion:
-    """A state that holds in the case, on a side (or on none)."""
+class KnowledgeBase(KBModel):
+    """A loaded knowledge base that can assess cases. Immutable and thread-safe.
 
-    id: str
-    side: str | None
-    label: str
-    status: str
-    evidence: str | None
-    justifications: tuple[Justification, ...]
+    Its engines are built once: the compiled evaluator when the KB loads,
+    the experta engine class on first use (one engine instance per thread).
 
-    @property
-    def key(self) -> Key:
-        return (self.id, self.side)
+    >>> kb = load_kb()
+    >>> kb.assess({"findings": {"supine_hip_ir": {"left": 30}}}).holds("ir_within_range", "left")
+    True
+    """
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "side": self.side,
-            "label": self.label,
-            "status": self.status,
-            "evidence": self.evidence,
-            "justifications": [j.to_dict() for j in self.justifications],
-        }
+    _evaluator: CompiledEvaluator | None = field(default=None, init=False, compare=False, repr=False)
+    _experta: Any = field(default=None, init=False, compare=False, repr=False)
+    _lock: Any = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
 
+    @classmethod
+    def from_model(cls, model: KBModel) -> KnowledgeBase:
+        kb = cls(**{f.name: getattr(model, f.name) for f in dataclasses.fields(KBModel)})
+        object.__setattr__(kb, "_evaluator", CompiledEvaluator(model))
+        return kb
 
-@dataclass(frozen=True)
-class RecommendationResult:
-    """A recommendation called for by the case's conclusions."""
+    def engine(self, name: EngineName = "compiled") -> Any:
+        """The engine object for ``name`` (built once per KB)."""
+        if name == "compiled":
+            return self._evaluator
+        if name != "experta":
+            raise InputError(f"unknown engine {name!r}", hint=suggest(str(name), ENGINES) or "engines: " + ", ".join(ENGINES))
+        with self._lock:
+            if self._experta is None:
+                from .engines.experta import ExpertaEngine
 
-    id: str
-    side: str | None
-    kind: str
-    order: int | None
-    label: str
-    summary: str
-    evidence: str
-    justifications: tuple[Justification, ...]
+                object.__setattr__(self, "_experta", ExpertaEngine(self))
+        return self._experta
 
-    @property
-    def key(self) -> Key:
-        return (self.id, self.side)
+    def assess(
+        self,
+        case: CaseInput,
+        *,
+        thresholds: Mapping[str, float] | None = None,
+        mdc: Mapping[str, float] | None = None,
+        engine: EngineName = "compiled",
+    ) -> Result:
+        """Run the KB over one case: a mapping, a path to YAML/JSON, or a :class:`~hipkb.case.Case`.
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "side": self.side,
-            "kind": self.kind,
-            "order": self.order,
-            "label": self.label,
-            "summary": self.summary,
-            "evidence": self.evidence,
-            "justifications": [j.to_dict() for j in self.justifications],
-        }
+        ``thresholds`` and ``mdc`` override the KB's defaults and the case
+        file's own (call > case file > KB).
 
-
-@dataclass(frozen=True)
-class Disagreement:
-    """Opposite states that both followed; the stronger status was kept."""
-
-    side: str | None
-    kept: Conclusion | None
-    dropped: tuple[Conclusion, ...]
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "side": self.side,
-            "kept": None if self.kept is None else self.kept.to_dict(),
-            "dropped": [c.to_dict() for c in self.dropped],
-            "reason": self.reason,
-        }
+        >>> r = load_kb().assess({"findings": {"supine_hip_ir": {"left": 23}}}, thresholds={"supine_hip_ir": 25})
+        >>> r.conclusion("ir_limited", "left").measurement.borderline
+        True
+        """
+        return assess(self, case, thresholds=thresholds, mdc=mdc, engine=engine)
 
 
-@dataclass(frozen=True)
-class Result:
-    """Everything the engine concluded for one case. Immutable."""
+def load_kb(path: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate a KB directory (default: the one shipped with hipkb).
 
-    kb: KnowledgeBase = field(repr=False)
-    case: Case = field(repr=False)
-    thresholds: Mapping[str, float]
-    conclusions: tuple[Conclusion, ...]
-    recommendations: tuple[RecommendationResult, ...]
-    disagreements: tuple[Disagreement, ...]
-    #: Justifications that were dropped with a disagreement (for why-not).
-    withdrawn: Mapping[Key, tuple[Justification, ...]] = field(default_factory=dict, repr=False)
-
-    def conclusion(self, item_id: str, side: str | None = None) -> Conclusion | None:
-        return next((c for c in self.conclusions if c.id == item_id and c.side == side), None)
-
-    def recommendation(self, item_id: str, side: str | None = None) -> RecommendationResult | None:
-        return next((r for r in self.recommendations if r.id == item_id and r.side == side), None)
-
-    def holds(self, item_id: str, side: str | None = None) -> bool:
-        """True when the state or recommendation is in the result on that side."""
-        return self.conclusion(item_id, side) is not None or self.recommendation(item_id, side) is not None
-
-    def item(self, key: Key) -> Conclusion | RecommendationResult | None:
-        return self.conclusion(*key) or self.recommendation(*key)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``hipkb assess --format json``."""
-        out: dict[str, Any] = {"kb": {"name": self.kb.name, "version": self.kb.version}}
-        if self.case.subject is not None:
-            out["subject"] = self.case.subject
-        out["thresholds"] = dict(sorted(self.thresholds.items()))
-        out["conclusions"] = [c.to_dict() for c in self.conclusions]
-        out["recommendations"] = [r.to_dict() for r in self.recommendations]
-        out["disagreements"] = [d.to_dict() for d in self.disagreements]
-        return out
-
-    def graph(self) -> networkx.DiGraph:
-        """The derivation graph: findings → states → recommendations (networkx)."""
-        from .derivation import derivation_graph
-
-        return derivation_graph(self)
-
-    def explain(self, item_id: str, *, side: str | None = None, question: str = "how") -> Explanation:
-        """Answer how / why / why-not about one item on one side."""
-        from .explain import explain
-
-        return explain(self, item_id, side=side, question=question)
-
-    def _repr_markdown_(self) -> str:
-        from .report import markdown_report
-
-        return markdown_report(self)
-
-    def _repr_svg_(self) -> str | None:
-        from .errors import RenderError
-        from .render import render
-
-        try:
-            return render(self, format="svg").decode("utf-8")
-        except RenderError:
-            return None
+    Raises :class:`~hipkb.errors.KBError` for the first problem, located as FILE:LINE:COL.
+    """
+    return KnowledgeBase.from_model(load_model(path))
 
 
 # --------------------------------------------------------------------------
-# Support, statuses and disagreements
+# Cases and overrides
 
 
-class _Resolver:
-    def __init__(self, kb: KnowledgeBase, case: Case, firings: list[Firing]) -> None:
-        self.kb = kb
-        self.case = case
-        rule_index = kb.position("rules")
-        unique = {(rule, concl, because) for rule, concl, because in firings}
-        self.candidates = sorted(unique, key=lambda f: (rule_index[f[0]], _order(f[1]), [_order(k) for k in f[2]]))
-        self.base: set[Key] = {k for k, v in case.findings.items() if v is not False}
-        self.given: set[Key] = set(case.given)
-
-    def status_of(self, rule_id: str | None, conclusion: Key) -> str:
-        if rule_id is None:
-            return "given"
-        state = self.kb.states.get(conclusion[0])
-        if state is None or state.tested_by is None:
-            return "inferred"
-        rule = self.kb.rule(rule_id)
-        reads_test = any(
-            c.ref == state.tested_by and (c.kind == "lower_side" or (c.kind == "finding" and c.compare))
-            for c in _flat(rule.when)
-        )
-        return "measured" if reads_test else "predicted"
-
-    def support(self, excluded: set[Key]) -> dict[Key, list[tuple[str | None, tuple[Key, ...]]]]:
-        """Keep each candidate whose premises are established and that closes no cycle.
-
-        Candidates are taken in rounds (a premise must be established in an
-        earlier round) and in KB order within a round, so the result does not
-        depend on the order in which the engine fired.
-        """
-        kept: dict[Key, list[tuple[str | None, tuple[Key, ...]]]] = {
-            k: [(None, ())] for k in sorted(self.given - excluded, key=_order)
-        }
-        established = set(self.base) | set(kept)
-        pending = [c for c in self.candidates if c[1] not in excluded]
-        while True:
-            ready: list[Firing] = []
-            waiting: list[Firing] = []
-            for c in pending:  # one pass (was quadratic: `c not in ready` over a list)
-                (ready if all(p in established for p in c[2]) else waiting).append(c)
-            if not ready:
-                break
-            pending = waiting
-            for rule, conclusion, because in ready:
-                if self._reaches(kept, because, conclusion):
-                    continue  # would justify a fact by something derived from it
-                kept.setdefault(conclusion, []).append((rule, because))
-            established |= set(kept)
-        return kept
-
-    @staticmethod
-    def _reaches(kept: Mapping[Key, list[tuple[str | None, tuple[Key, ...]]]], start: Iterable[Key], target: Key) -> bool:
-        seen: set[Key] = set()
-        stack = list(start)
-        while stack:
-            node = stack.pop()
-            if node == target:
-                return True
-            if node in seen:
-                continue
-            seen.add(node)
-            for _, because in kept.get(node, ()):
-                stack.extend(because)
-        return False
-
-    def justifications(self, key: Key, entries: list[tuple[str | None, tuple[Key, ...]]]) -> tuple[Justification, ...]:
-        out = []
-        for rule_id, because in entries:
-            evidence = None if rule_id is None else self.kb.rule(rule_id).evidence
-            out.append(Justification(rule_id, because, self.status_of(rule_id, key), evidence))
-        return tuple(out)
-
-    def conclusion(self, key: Key, justs: tuple[Justification, ...]) -> Conclusion:
-        best = max(justs, key=lambda j: (STATUS_STRENGTH[j.status], _evidence_rank(j.evidence)))
-        return Conclusion(key[0], key[1], self.kb.states[key[0]].label, best.status, best.evidence, justs)
-
-    def resolve(self) -> tuple[dict[Key, tuple[Justification, ...]], list[Disagreement], dict[Key, tuple[Justification, ...]]]:
-        excluded: set[Key] = set()
-        disagreements: list[Disagreement] = []
-        withdrawn: dict[Key, tuple[Justification, ...]] = {}
-        while True:
-            kept = self.support(excluded)
-            justs = {k: self.justifications(k, v) for k, v in kept.items()}
-            found = False
-            for key in sorted(justs, key=_order):
-                state = self.kb.states.get(key[0])
-                if state is None or not state.opposite or state.opposite < state.id:
-                    continue
-                other = (state.opposite, key[1])
-                if other not in justs:
-                    continue
-                found = True
-                a, b = self.conclusion(key, justs[key]), self.conclusion(other, justs[other])
-                sa, sb = STATUS_STRENGTH[a.status], STATUS_STRENGTH[b.status]
-                if sa == sb:
-                    kept_c, dropped = None, (a, b)
-                    reason = f"both are {a.status}: neither can be preferred, so both are left out"
-                else:
-                    kept_c, loser = (a, b) if sa > sb else (b, a)
-                    dropped = (loser,)
-                    reason = f"{kept_c.status} outweighs {loser.status}"
-                for d in dropped:
-                    excluded.add(d.key)
-                    withdrawn[d.key] = d.justifications
-                disagreements.append(Disagreement(key[1], kept_c, dropped, reason))
-            if not found:
-                return justs, disagreements, withdrawn
-
-
-def _flat(conditions: Iterable[Any]) -> Iterable[Any]:
-    for c in conditions:
-        yield from (c.options if c.kind == "any" else (c,))
-
-
-def _order(key: Key) -> tuple[str, int]:
-    return (key[0], _SIDE_ORDER.get(key[1], len(SIDES)))  # type: ignore[arg-type]
-
-
-def _evidence_rank(evidence: str | None) -> int:
-    return len(EVIDENCE_LEVELS) - EVIDENCE_LEVELS.index(evidence) if evidence in EVIDENCE_LEVELS else 0
-
-
-def _fold_unsided(justs: dict[Key, tuple[Justification, ...]], kb: KnowledgeBase) -> dict[Key, tuple[Justification, ...]]:
-    """A recommendation is side-less only when every call for it was side-less."""
-    out = dict(justs)
-    for (item, side), entries in justs.items():
-        if side is None and item in kb.recommendations:
-            sided = [k for k in justs if k[0] == item and k[1] is not None]
-            if sided:
-                del out[(item, None)]
-                for k in sided:
-                    out[k] = out[k] + entries
-    return out
-
-
-def build_result(kb: KnowledgeBase, case: Case, thresholds: Mapping[str, float], firings: list[Firing]) -> Result:
-    """Turn raw engine firings into a :class:`Result`."""
-    resolver = _Resolver(kb, case, firings)
-    justs, disagreements, withdrawn = resolver.resolve()
-    justs = _fold_unsided(justs, kb)
-    state_index = kb.position("states")
-    rec_index = kb.position("recommendations")
-    rule_index = kb.position("rules")
-
-    def just_order(j: Justification) -> tuple[int, list[tuple[str, int]]]:
-        return (-1 if j.rule is None else rule_index[j.rule], [_order(k) for k in j.because])
-
-    conclusions = [
-        resolver.conclusion(key, tuple(sorted(v, key=just_order)))
-        for key, v in justs.items() if key[0] in kb.states
-    ]
-    conclusions.sort(key=lambda c: (state_index[c.id], _SIDE_ORDER.get(c.side, 2)))  # type: ignore[arg-type]
-    recommendations = []
-    for (rid, side), v in justs.items():
-        if rid not in kb.recommendations:
-            continue
-        rec = kb.recommendations[rid]
-        recommendations.append(RecommendationResult(
-            rid, side, rec.kind, rec.order, rec.label, rec.summary, rec.evidence, tuple(sorted(v, key=just_order)),
-        ))
-    kind_rank = {k: i for i, k in enumerate(RECOMMENDATION_KINDS)}
-    recommendations.sort(key=lambda r: (
-        kind_rank[r.kind], r.order or 0, rec_index[r.id], _SIDE_ORDER.get(r.side, 2),  # type: ignore[arg-type]
-    ))
-    disagreements.sort(key=lambda d: (_SIDE_ORDER.get(d.side, 2), [c.id for c in d.dropped]))  # type: ignore[arg-type]
-    return Result(kb, case, dict(thresholds), tuple(conclusions), tuple(recommendations), tuple(disagreements), withdrawn)
-
-
-def resolve_case(
-    kb: KnowledgeBase,
-    case: Mapping[str, Any] | str | Path | Case,
+def prepare(
+    kb: KBModel,
+    case: CaseInput,
     thresholds: Mapping[str, float] | None = None,
-) -> tuple[Case, dict[str, float]]:
-    """Validate a case and merge thresholds: KB defaults < case file < call."""
-    from .case import check_threshold
-
+    mdc: Mapping[str, float] | None = None,
+) -> tuple[Case, dict[str, float], dict[str, float]]:
+    """Validate a case and merge thresholds and mdc: KB defaults < case file < call."""
     if isinstance(case, Case):
         parsed = case
     elif isinstance(case, (str, Path)):
         parsed = load_case(case, kb)
     elif isinstance(case, Mapping):
-        parsed = parse_case(dict(case), kb)
+        parsed = parse_case(case, kb)
     else:
         raise InputError(f"a case must be a mapping or a path to a YAML/JSON file, not {type(case).__name__}")
-    merged = kb.default_thresholds()
-    merged.update(parsed.thresholds)
+    merged_t = kb.default_thresholds()
+    merged_t.update(parsed.thresholds)
+    merged_m = kb.default_mdc()
+    merged_m.update(parsed.mdc)
+    errors = []
     for name, value in (thresholds or {}).items():
-        merged[name] = check_threshold(kb, name, value, lambda m, h=None, n=name: InputError(f"--threshold {n}: {m}", hint=h))
-    return parsed, merged
+        try:
+            merged_t[name] = check_threshold(kb, name, value)
+        except CaseError as err:
+            errors.append(err)
+    for name, value in (mdc or {}).items():
+        try:
+            merged_m[name] = check_mdc(kb, name, value)
+        except CaseError as err:
+            errors.append(err)
+    if errors:
+        raise CaseError.collect(errors)
+    return parsed, merged_t, merged_m
 
 
 def assess(
     kb: KnowledgeBase,
-    case: Mapping[str, Any] | str | Path | Case,
+    case: CaseInput,
     *,
     thresholds: Mapping[str, float] | None = None,
+    mdc: Mapping[str, float] | None = None,
+    engine: EngineName = "compiled",
 ) -> Result:
     """Run ``kb`` over one case. See :meth:`KnowledgeBase.assess`."""
-    parsed, merged = resolve_case(kb, case, thresholds)
-    firings = compile_kb(kb).run(parsed.findings, parsed.given, merged)
-    return build_result(kb, parsed, merged, firings)
+    runner = kb.engine(engine)
+    parsed, merged_t, merged_m = prepare(kb, case, thresholds, mdc)
+    firings = runner.run(parsed.findings, parsed.given, merged_t)
+    return resolve(kb, parsed, merged_t, merged_m, firings)
+
+
+# --------------------------------------------------------------------------
+# The resolver
+
+
+@dataclass
+class _Candidate:
+    """One justification the engine found: a branch in a context concluding ``key``."""
+
+    key: Key
+    branch: Branch | None  # None: given in the case
+    context: Side
+    match: Match
+    states: tuple[Key, ...]  # the state premises (findings are always established)
+
+
+@dataclass
+class _Info:
+    """What an item gets from its strongest justification."""
+
+    status: str
+    evidence: str
+    assumptions: frozenset[Key]
+    borderline: frozenset[Key]
+    depth: int
+    best: _Candidate
+    kept: list[_Candidate]
+
+
+class _Resolver:
+    def __init__(self, kb: KBModel, case: Case, thresholds: Mapping[str, float], mdc: Mapping[str, float],
+                 firings: Iterable[Firing]) -> None:
+        self.kb = kb
+        self.case = case
+        self.thresholds = thresholds
+        self.mdc = mdc
+        self.rule_position = kb.position("rules")
+        unique = sorted(set(firings), key=lambda f: (f[0], side_rank(f[1])))
+        concluded: set[Key] = set(case.given)
+        for index, context in unique:
+            concluded.update(self.conclusion_keys(kb.branches[index], context))
+        facts = Facts(case.findings, frozenset(concluded), thresholds)
+        self.candidates: list[_Candidate] = [
+            _Candidate(key, None, key[1], Match(), ()) for key in sorted(set(case.given), key=_order)
+        ]
+        for index, context in unique:
+            branch = kb.branches[index]
+            match = branch.evaluate(facts, context)
+            if match is None:
+                raise InferenceError(f"rule {branch.rule.id!r} was reported to fire {_where(context)} but does not hold there")
+            states = tuple(k for k in match.premises if k[0] in kb.states)
+            for key in self.conclusion_keys(branch, context):
+                self.candidates.append(_Candidate(key, branch, context, match, states))
+
+    def conclusion_keys(self, branch: Branch, context: Side) -> list[Key]:
+        out = []
+        for target in branch.rule.then:
+            state = self.kb.states.get(target)
+            out.append((target, context if state is None or state.sided else None))
+        return out
+
+    # -- support
+
+    def support(self, excluded: set[Key]) -> tuple[dict[Key, _Info], dict[Key, int]]:
+        """Every established item with its kept justifications and the info of the strongest."""
+        stage: dict[Key, int] = {}
+        waiting: dict[Key, list[int]] = defaultdict(list)
+        missing: list[int] = []
+        by_stage: dict[int, list[int]] = defaultdict(list)
+        for i, cand in enumerate(self.candidates):
+            if cand.key in excluded or any(p in excluded for p in cand.states):
+                missing.append(-1)
+                continue
+            missing.append(len(set(cand.states)))
+            if cand.branch is None:
+                by_stage[0].append(i)
+            elif not cand.states:
+                by_stage[1].append(i)
+            for premise in set(cand.states):
+                waiting[premise].append(i)
+        level = 0
+        while level <= max(by_stage, default=-1):
+            fresh = []
+            for i in by_stage.pop(level, ()):
+                key = self.candidates[i].key
+                if key not in stage:
+                    stage[key] = level
+                    fresh.append(key)
+            for key in fresh:
+                for i in waiting.get(key, ()):
+                    missing[i] -= 1
+                    if missing[i] == 0:
+                        by_stage[level + 1].append(i)
+            level += 1
+        established = [i for i, m in enumerate(missing) if m == 0 and self.candidates[i].key in stage]
+        # Strongly connected components of the fired rules among established facts.
+        successors: dict[Key, list[Key]] = defaultdict(list)
+        for i in established:
+            cand = self.candidates[i]
+            for premise in cand.states:
+                successors[premise].append(cand.key)
+        keys = sorted(stage, key=lambda k: (stage[k], _order(k)))
+        comps = list(reversed(components(keys, successors.get)))
+        comp_of = {key: n for n, comp in enumerate(comps) for key in comp}
+        kept: dict[Key, list[_Candidate]] = defaultdict(list)
+        for i in established:
+            cand = self.candidates[i]
+            k = cand.key
+            if all(comp_of[p] != comp_of[k] or stage[p] < stage[k] for p in cand.states):
+                kept[k].append(cand)
+        info: dict[Key, _Info] = {}
+        for key in sorted(stage, key=lambda k: (comp_of[k], stage[k], _order(k))):
+            info[key] = self.strongest(key, kept[key], info)
+        return info, stage
+
+    def strongest(self, key: Key, kept: list[_Candidate], info: Mapping[Key, _Info]) -> _Info:
+        best: tuple[Any, ...] | None = None
+        chosen: _Info | None = None
+        for cand in kept:
+            status = self.status(cand, info)
+            evidence = self.evidence(cand, info)
+            assumptions = frozenset(cand.match.assumptions).union(*(info[p].assumptions for p in cand.states))
+            borderline = frozenset(
+                (r.finding, r.side) for r in cand.match.readings if self.is_borderline(r.finding, r.margin)
+            ).union(*(info[p].borderline for p in cand.states))
+            depth = 0 if cand.branch is None else 1 + max((info[p].depth for p in cand.states), default=0)
+            position = -1 if cand.branch is None else self.rule_position[cand.branch.rule.id]
+            rank = (status_rank(status), EVIDENCE_RANK[evidence], -len(assumptions), -position)
+            if best is None or rank > best:
+                best = rank
+                chosen = _Info(status, evidence, assumptions, borderline, depth, cand, kept)
+        assert chosen is not None, f"{key_str(key)} is established without a justification"
+        return chosen
+
+    def status(self, cand: _Candidate, info: Mapping[Key, _Info]) -> str:
+        if cand.branch is None:
+            return "given"
+        if cand.key[0] in self.kb.states:
+            return self.kb.branch_status[(cand.branch.index, cand.key[0])]
+        if cand.states:
+            return min((info[p].status for p in cand.states), key=status_rank)
+        return "measured" if cand.match.readings else "given"
+
+    def evidence(self, cand: _Candidate, info: Mapping[Key, _Info]) -> str:
+        if cand.branch is None:
+            return "assessor"
+        evidence = cand.branch.rule.evidence
+        for premise in cand.states:
+            evidence = weaker_evidence(evidence, info[premise].evidence)
+        return evidence
+
+    def is_borderline(self, finding: str, margin: float) -> bool:
+        mdc = self.mdc.get(finding)
+        return mdc is not None and abs(margin) < mdc
+
+    # -- opposites
+
+    def resolve(self) -> tuple[dict[Key, _Info], list[tuple[Side, Key | None, list[Key], str]], set[Key]]:
+        excluded: set[Key] = set()
+        settled: list[tuple[Side, Key | None, list[Key], str]] = []
+        while True:
+            info, stage = self.support(excluded)
+            conflict = self.first_conflict(info, stage)
+            if conflict is None:
+                return info, settled, excluded
+            a, b = conflict
+            kept, dropped, reason = self.settle(info[a], a, info[b], b)
+            excluded.update(dropped)
+            settled.append((a[1], kept, dropped, reason))
+
+    def first_conflict(self, info: Mapping[Key, _Info], stage: Mapping[Key, int]) -> tuple[Key, Key] | None:
+        found = []
+        for key in info:
+            state = self.kb.states.get(key[0])
+            if state is None or not state.opposite or state.opposite < state.id:
+                continue
+            other = (state.opposite, key[1])
+            if other in info:
+                found.append((min(stage[key], stage[other]), self.kb.position("states")[key[0]], side_rank(key[1]), key, other))
+        if not found:
+            return None
+        *_, a, b = min(found)
+        return a, b
+
+    def settle(self, ia: _Info, a: Key, ib: _Info, b: Key) -> tuple[Key | None, list[Key], str]:
+        ra, rb = status_rank(ia.status), status_rank(ib.status)
+        if ra != rb:
+            win, lose, wi, li = (a, b, ia, ib) if ra > rb else (b, a, ib, ia)
+            return win, [lose], f"{wi.status} outweighs {li.status}"
+        if ia.depth != ib.depth:
+            win, lose = (a, b) if ia.depth < ib.depth else (b, a)
+            return win, [lose], f"both are {ia.status}; {win[0]} is nearer a measurement"
+        return None, [a, b], f"both are {ia.status} and equally near a measurement: neither can be preferred"
+
+    # -- building the result
+
+    def build(self) -> Result:
+        kb = self.kb
+        first, _ = self.support(set())
+        info, settled, excluded = self.resolve()
+        conclusions: list[Conclusion] = []
+        recommendations: list[RecommendationResult] = []
+        for key, item in info.items():
+            if key[0] in kb.states:
+                conclusions.append(self.conclusion(key, item, info))
+        exercise_rank = self.exercise_order(info)
+        for key, item in info.items():
+            if key[0] in kb.recommendations:
+                recommendations.append(self.recommendation(key, item, info, exercise_rank.get(key)))
+        state_pos, rec_pos = kb.position("states"), kb.position("recommendations")
+        kind_rank = {k: i for i, k in enumerate(RECOMMENDATION_KINDS)}
+        conclusions.sort(key=lambda c: (state_pos[c.id], side_rank(c.side)))
+        recommendations.sort(key=lambda r: (kind_rank[r.kind], kb.recommendations[r.id].order or 0, rec_pos[r.id], side_rank(r.side)))
+        gone = [k for k in first if k not in info]
+        withdrawn = {k: tuple(self.justification(c, first) for c in first[k].kept) for k in gone}
+        disagreements = [self.disagreement(s, first, info, gone) for s in settled]
+        disagreements.sort(key=lambda d: (side_rank(d.side), [state_pos[c.id] for c in d.dropped]))
+        return Result(kb, self.case, self.thresholds, self.mdc, tuple(conclusions), tuple(recommendations),
+                      tuple(disagreements), withdrawn)
+
+    def justification(self, cand: _Candidate, info: Mapping[Key, _Info]) -> Justification:
+        if cand.branch is None:
+            return Justification(None, "given", "assessor")
+        m = cand.match
+        return Justification(
+            cand.branch.rule.id, self.status(cand, info), self.evidence(cand, info),
+            tuple(sorted(set(m.premises), key=_order)), tuple(sorted(set(m.recorded_false), key=_order)),
+            tuple(sorted(set(m.not_recorded), key=_order)), tuple(sorted(set(m.assumptions), key=_order)),
+            tuple(self.measurement(r) for r in m.readings), cand.branch.rule.source,
+        )
+
+    def justifications(self, item: _Info, info: Mapping[Key, _Info]) -> tuple[Justification, ...]:
+        def strength(cand: _Candidate) -> tuple[Any, ...]:
+            position = -1 if cand.branch is None else self.rule_position[cand.branch.rule.id]
+            return (-status_rank(self.status(cand, info)), -EVIDENCE_RANK[self.evidence(cand, info)], position,
+                    side_rank(cand.context))
+
+        ordered = [item.best] + sorted((c for c in item.kept if c is not item.best), key=strength)
+        return tuple(self.justification(c, info) for c in ordered)
+
+    def measurement(self, reading: Any) -> Measurement:
+        mdc = self.mdc.get(reading.finding)
+        return Measurement(reading.finding, reading.side, reading.value, reading.threshold, reading.margin, mdc,
+                           mdc is not None and abs(reading.margin) < mdc, reading.threshold_id)
+
+    def conclusion(self, key: Key, item: _Info, info: Mapping[Key, _Info]) -> Conclusion:
+        state = self.kb.states[key[0]]
+        readings = item.best.match.readings
+        measured = readings and item.status in ("measured", "indicated")
+        return Conclusion(
+            key[0], key[1], state.label, item.status, item.evidence, _sorted(item.assumptions),
+            self.justifications(item, info), self.measurement(readings[0]) if measured else None,
+            _sorted(item.borderline), self.shows_as(key),
+        )
+
+    def shows_as(self, key: Key) -> tuple[Key, ...]:
+        out = []
+        for link in self.kb.links.values():
+            if link.use != "explain" or link.cause != key[0] or link.effect not in self.kb.findings:
+                continue
+            finding = self.kb.findings[link.effect]
+            where = (link.effect, key[1] if finding.sided else None)
+            if self.case.findings.get(where) is True:
+                out.append(where)
+        return tuple(out)
+
+    def exercise_order(self, info: Mapping[Key, _Info]) -> dict[Key, int]:
+        per_side: dict[Side, list[Key]] = defaultdict(list)
+        for key in info:
+            rec = self.kb.recommendations.get(key[0])
+            if rec is not None and rec.kind == "exercise":
+                per_side[key[1]].append(key)
+        out = {}
+        for keys in per_side.values():
+            keys.sort(key=lambda k: (self.kb.recommendations[k[0]].order or 0, self.kb.position("recommendations")[k[0]]))
+            out.update({k: i + 1 for i, k in enumerate(keys)})
+        return out
+
+    def recommendation(self, key: Key, item: _Info, info: Mapping[Key, _Info], order: int | None) -> RecommendationResult:
+        rec = self.kb.recommendations[key[0]]
+        addressed = []
+        for address in rec.addresses:
+            sided = self.kb.is_sided(address.target)
+            where = (address.target, key[1] if sided else None)
+            if where in info or self.case.findings.get(where) is True:
+                if where not in addressed:
+                    addressed.append(where)
+        return RecommendationResult(
+            rec.id, key[1], rec.kind, order, rec.label, rec.summary, item.status, item.evidence,
+            _sorted(item.assumptions), self.justifications(item, info), _sorted(item.borderline), tuple(addressed),
+        )
+
+    def disagreement(self, settled: tuple[Side, Key | None, list[Key], str], first: Mapping[Key, _Info],
+                     final: Mapping[Key, _Info], gone: Sequence[Key]) -> Disagreement:
+        side, kept, dropped, reason = settled
+        keep = None
+        if kept is not None:
+            source = final if kept in final else first
+            keep = self.conclusion(kept, source[kept], source)
+        lost = tuple(self.conclusion(k, first[k], first) for k in dropped)
+        # what rested on a dropped state in the first support and is gone now
+        reach: set[Key] = set(dropped)
+        changed = True
+        while changed:  # a few passes over what went (small)
+            changed = False
+            for key in gone:
+                if key not in reach and any(p in reach for c in first[key].kept for p in c.states):
+                    reach.add(key)
+                    changed = True
+        withdrawn = tuple(k for k in gone if k in reach and k not in dropped)
+        return Disagreement(side, keep, lost, tuple(sorted(withdrawn, key=self.item_order)), reason)
+
+    def item_order(self, key: Key) -> tuple[int, int, int]:
+        if key[0] in self.kb.states:
+            return (0, self.kb.position("states")[key[0]], side_rank(key[1]))
+        return (1, self.kb.position("recommendations")[key[0]], side_rank(key[1]))
+
+
+def resolve(kb: KBModel, case: Case, thresholds: Mapping[str, float], mdc: Mapping[str, float],
+            firings: Iterable[Firing]) -> Result:
+    """Turn an engine's firings into a :class:`~hipkb.result.Result`."""
+    return _Resolver(kb, case, thresholds, mdc, firings).build()
+
+
+def _order(key: Key) -> tuple[str, int]:
+    return (key[0], side_rank(key[1]))
+
+
+def _sorted(keys: Iterable[Key]) -> tuple[Key, ...]:
+    return tuple(sorted(keys, key=_order))
+
+
+def _where(context: Side) -> str:
+    return "with no side" if context is None else f"on the {context}"
