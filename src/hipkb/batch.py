@@ -35,8 +35,8 @@ from .errors import HipkbError, InputError
 
 if TYPE_CHECKING:
     from .case import Case
-    from .infer import Result
-    from .kb import KnowledgeBase
+    from .result import Result
+    from .infer import KnowledgeBase
 
 __all__ = ["BatchItem", "assess_many"]
 
@@ -92,7 +92,7 @@ def assess_many(
     :class:`~hipkb.errors.InputError` at once, since no case could use them.
     Inputs are read lazily, a bounded number of chunks at a time.
     """
-    from .infer import resolve_case
+    from .infer import prepare as resolve_case
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise InputError(f"jobs must be a whole number of processes (0 for one per CPU), not {jobs!r}")

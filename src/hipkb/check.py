@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import InputError, KBError, Location
-from .kb import FILES, KnowledgeBase, Problem, bundled_kb_path, read_kb
+from .kb import FILES, Problem, bundled_kb_path, read_kb
+from .model import KBModel as KnowledgeBase
 from .model import Citation, Condition
 from .source import Document, read_document
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from .case import Key
-from .infer import Conclusion, RecommendationResult
-from .kb import KnowledgeBase
+from .result import Conclusion, RecommendationResult
+from .model import KBModel as KnowledgeBase
 from .model import SIDES, Condition, Rule
 from .scenario import ScenarioRun
 

@@ -34,8 +34,8 @@ from .model import SIDES
 if TYPE_CHECKING:
     import networkx
 
-    from .infer import Justification, Result
-    from .kb import KnowledgeBase
+    from .result import Justification, Result
+    from .model import KBModel as KnowledgeBase
     from .model import Condition
 
 __all__ = ["node_id", "derivation_graph", "focus_graph", "model_graph", "PREFIX"]

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .case import Case, Key, key_str, parse_case
-from .errors import InputError, Location
-from .infer import STATUS_STRENGTH, Conclusion, Result, assess
-from .kb import KnowledgeBase, suggest
-from .model import SIDES
+from .errors import InputError, Location, suggest
+from .infer import KnowledgeBase, assess
+from .model import SIDES, STATUSES
+from .result import Conclusion, Result
 from .source import Document, read_document
 
 __all__ = [
@@ -237,8 +237,8 @@ class _ScenarioReader:
             side = entry.get("side")
             self.check_side(item, side, at + (("side",) if "side" in entry else ()))
             status = entry.get("status")
-            if status is not None and status not in STATUS_STRENGTH:
-                raise self.fail(f"unknown status {status!r}", *at, "status", hint=suggest(str(status), STATUS_STRENGTH) or "statuses: " + ", ".join(STATUS_STRENGTH))
+            if status is not None and status not in STATUSES:
+                raise self.fail(f"unknown status {status!r}", *at, "status", hint=suggest(str(status), STATUSES) or "statuses: " + ", ".join(STATUSES))
             rules = {}
             for list_name in ("rules", "not_rules"):
                 listed = entry.get(list_name, [])

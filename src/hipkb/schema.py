@@ -29,9 +29,9 @@ from .kb import (
     ID_PATTERN,
     MANIFEST,
     SOURCE_KINDS,
-    KnowledgeBase,
 )
 from .model import EVIDENCE_LEVELS, RECOMMENDATION_KINDS, SIDES
+from .model import KBModel as KnowledgeBase
 
 __all__ = [
     "DIALECT",

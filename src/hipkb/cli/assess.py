@@ -22,7 +22,7 @@ def assess(case: Path, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from ..report import text_report
+        from ..answers.report import text_report
 
         click.echo(text_report(result), nl=False)
     return 0

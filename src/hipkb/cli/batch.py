@@ -115,7 +115,7 @@ def _render(items: Iterator[Any], fmt: str) -> Iterator[str]:
             yield ("," if n else "") + "\n  " + body
         yield "\n]\n"
     else:
-        from ..report import text_report
+        from ..answers.report import text_report
 
         for n, item in enumerate(items):
             head = ("\n" if n else "") + f"=== {item.source} ===\n"

@@ -35,7 +35,7 @@ def threshold_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load(kb_dir: Path | None) -> Any:
-    from ..kb import load_kb
+    from ..infer import load_kb
 
     return load_kb(kb_dir)
 

@@ -68,7 +68,7 @@ _question("why-not", "why-not", "Why does ID not hold in CASE? Each rule that co
 @threshold_option
 def what_if_command(case: Path, changes: tuple[str, ...], fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
     """What appears and what goes in CASE when some findings change."""
-    from ..explain import parse_change, what_if
+    from ..answers.explanation import parse_change, what_if
 
     kb = load(kb_dir)
     parsed: dict[Any, Any] = {}
@@ -84,7 +84,7 @@ def what_if_command(case: Path, changes: tuple[str, ...], fmt: str, kb_dir: Path
 
 def _diagram_format(output: Path | None, fmt: str | None) -> str:
     """--format, else the -o suffix, else DOT; binary formats need a file."""
-    from ..render import SUFFIXES, format_for_path
+    from ..render.legacy_render import SUFFIXES, format_for_path
 
     implied = format_for_path(output) if output is not None else None
     if fmt is None:

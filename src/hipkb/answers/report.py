@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .case import Key
-from .model import Citation, SIDES
+from ..model import Key
+from ..model import Citation, SIDES
 
 if TYPE_CHECKING:
-    from .infer import Conclusion, Justification, RecommendationResult, Result
+    from ..result import Conclusion, Justification, RecommendationResult, Result
 
 __all__ = ["text_report", "markdown_report", "describe_key", "cite", "COACHING_NOTE"]
 

@@ -39,14 +39,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from .case import Case, Key, key_str
-from .errors import ExplainError, InputError
-from .kb import KnowledgeBase, suggest
-from .model import SIDES, Condition, Rule
+from ..case import Case, Key, key_str
+from ..errors import ExplainError, InputError, suggest
+from ..model import KBModel as KnowledgeBase
+from ..model import SIDES, Condition, Rule
 from .report import cite
 
 if TYPE_CHECKING:
-    from .infer import Justification, Result
+    from ..result import Justification, Result
 
 __all__ = [
     "QUESTIONS",
@@ -913,7 +913,7 @@ def what_if(
     >>> ("pelvis_internally_rotating", "left") in [(d.id, d.side) for d in diff.appeared]
     True
     """
-    from .infer import assess, resolve_case
+    from ..infer import assess, prepare as resolve_case
 
     parsed, _ = resolve_case(kb, case, thresholds)
     for key, value in changes.items():

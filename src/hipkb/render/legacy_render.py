@@ -31,15 +31,14 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Union, overload
 
-from .errors import ExplainError, GraphvizNotFound, RenderError
-from .kb import suggest
-from .model import SIDES
+from ..errors import ExplainError, GraphvizNotFound, RenderError, suggest
+from ..model import SIDES
 
 if TYPE_CHECKING:
     import networkx
 
-    from .infer import Result
-    from .kb import KnowledgeBase
+    from ..result import Result
+    from ..model import KBModel as KnowledgeBase
 
 __all__ = [
     "FORMATS",
@@ -157,9 +156,9 @@ def render(
 
 def graph_of(obj: Drawable, *, focus: str | None = None, side: str | None = None) -> networkx.DiGraph:
     """The networkx graph :func:`render` draws (the focus applied)."""
-    from .derivation import derivation_graph, focus_graph, model_graph
-    from .infer import Result
-    from .kb import KnowledgeBase
+    from ..derivation import derivation_graph, focus_graph, model_graph
+    from ..result import Result
+    from ..model import KBModel as KnowledgeBase
 
     if side is not None and side not in SIDES:
         raise ExplainError(f"unknown side {side!r}", hint=suggest(side, SIDES) or "sides are left and right")
