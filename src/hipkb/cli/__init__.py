@@ -19,6 +19,7 @@ from . import assess as _assess  # noqa: F401  (registers commands)
 from . import explain as _explain  # noqa: F401
 from . import kbtools as _kbtools  # noqa: F401
 from . import batch as _batch  # noqa: F401
+from . import diagram as _diagram  # noqa: F401
 
 __all__ = ["cli", "main"]
 
