@@ -16,9 +16,8 @@ N = TypeVar("N", bound=Hashable)
 def components(nodes: Sequence[N], successors: Callable[[N], Iterable[N] | None]) -> list[list[N]]:
     """Tarjan's strongly connected components, iteratively.
 
-    Components come out in reverse topological order (a component comes
-    after every component it has an edge to... reversed: sinks first);
-    nodes within one keep the order of ``nodes``.
+    Components come out sinks first (every component after those its
+    nodes have edges to); nodes within one keep the order of ``nodes``.
     """
     position = {node: i for i, node in enumerate(nodes)}
     index: dict[N, int] = {}

@@ -93,7 +93,9 @@ def key_str(key: Key) -> str:
 
 
 def other_side(side: str) -> str:
-    """>>> other_side("left")
+    """The side opposite ``side``.
+
+    >>> other_side("left")
     'right'
     """
     return "right" if side == "left" else "left"
