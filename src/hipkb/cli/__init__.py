@@ -20,6 +20,8 @@ from . import explain as _explain  # noqa: F401
 from . import kbtools as _kbtools  # noqa: F401
 from . import batch as _batch  # noqa: F401
 from . import diagram as _diagram  # noqa: F401
+from . import sensitivity as _sensitivity  # noqa: F401
+from . import teach as _teach  # noqa: F401
 
 __all__ = ["cli", "main"]
 
