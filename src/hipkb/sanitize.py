@@ -1,0 +1,59 @@
+r"""One sanitizer for every piece of KB or case text shown to a terminal, DOT, Mermaid or HTML.
+
+:func:`clean` spells out, as a visible escape, every character that could
+change how the rest of the output is shown: C0 controls (ESC, so no escape
+sequence is ever sent whole; CR; TAB; and line feed unless asked to keep it),
+DEL, C1 controls (U+0080-U+009F, such as the one-byte CSI U+009B), bidi
+embeddings, overrides, isolates and marks, the line and paragraph separators
+and lone surrogates. Nothing is dropped, so nothing is silently lost, and
+the result stays on one line. Every other character is kept as it is.
+
+>>> clean("red\x1b[31m alert")
+'red\\x1b[31m alert'
+>>> clean("abc\u202edef")
+'abc\\u202edef'
+>>> clean("one\ntwo")
+'one\\ntwo'
+>>> clean("one\ntwo", keep_newlines=True)
+'one\ntwo'
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean"]
+
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SEPARATORS = "\u2028\u2029"
+_SURROGATES = "\ud800-\udfff"
+_OTHERS = "\x7f-\x9f" + _BIDI + _SEPARATORS + _SURROGATES
+
+#: Everything :func:`clean` escapes; the second keeps line feeds.
+_UNSAFE = re.compile(f"[\x00-\x1f{_OTHERS}]")
+_UNSAFE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHERS}]")
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    """``\\n``, ``\\x1b`` or ``\\u202e``: the character as Python would spell it in a string."""
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str, *, keep_newlines: bool = False) -> str:
+    r"""``text`` with every control, bidi and separator character replaced by a visible escape.
+
+    ``keep_newlines=True`` keeps line feeds (``\n``) for multi-line text;
+    a carriage return is still escaped. The result is deterministic,
+    idempotent (``clean(clean(t)) == clean(t)``) and, without
+    ``keep_newlines``, always a single line.
+    """
+    if text.isprintable():  # fast path: every character clean() escapes is unprintable
+        return text
+    pattern = _UNSAFE_BUT_NEWLINE if keep_newlines else _UNSAFE
+    return pattern.sub(_escape, text)
