@@ -3,8 +3,9 @@
 Only plain data is built (mappings, lists, strings, numbers, booleans, null):
 YAML tags that would construct Python objects are refused, anchors and
 aliases are refused (no "billion laughs"), duplicate keys are errors,
-nesting is bounded, and files larger than a limit are not parsed. Every
-error is one line with the file, line and column.
+nesting is bounded, files larger than a limit are not parsed, and only
+regular files are opened (never blocking on a FIFO or device). Every error
+is one line with the file, line and column.
 
 A plain scalar is a number only when it is a plain decimal (``12``,
 ``-0.5``, ``1e5``): YAML 1.1 would read ``012`` as octal 10, ``1:30`` as 90
@@ -32,7 +33,9 @@ import bisect
 import json
 import json.decoder
 import json.scanner
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -374,15 +377,54 @@ def parse_text(text: str, path: str, *, error: ErrorFactory = InputError, as_jso
     return Document(data, path, marks)
 
 
+_READ_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _require_regular(mode: int, shown: str, error: ErrorFactory) -> None:
+    """Raise ``error`` unless ``mode`` is a regular file's."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise error("is a directory, not a file", path=shown)
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    raise error(f"not a regular file ({kind})", path=shown)
+
+
+def _read_regular(file: Path, shown: str, error: ErrorFactory, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file; anything else is refused without blocking.
+
+    ``os.stat`` first, so a device is never even opened; then a non-blocking
+    open and ``fstat`` of what was opened, in case the name changed between.
+    """
+    _require_regular(os.stat(file).st_mode, shown, error)
+    fd = os.open(file, _READ_FLAGS)
+    with open(fd, "rb", closefd=True) as handle:  # owns and closes fd
+        _require_regular(os.fstat(fd).st_mode, shown, error)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # the open only: reads wait for data like any file read
+        return handle.read(limit)
+
+
 def read_document(path: str | Path, *, error: ErrorFactory = InputError, max_bytes: int = MAX_BYTES) -> Document:
-    """Read and parse a YAML or JSON file (by suffix), refusing anything unsafe."""
+    """Read and parse a YAML or JSON file (by suffix), refusing anything unsafe.
+
+    Only a regular file (or a symbolic link to one) is read: a directory,
+    FIFO, socket or device is refused before it is opened, and the file is
+    opened without blocking, so a FIFO put in its place meanwhile cannot hang
+    the read either.
+    """
     shown = str(path)
     try:
-        file = Path(path)
-        if file.is_dir():
-            raise error("is a directory, not a file", path=shown)
-        with file.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        raw = _read_regular(Path(path), shown, error, max_bytes + 1)
     except FileNotFoundError:
         raise error("no such file", path=shown) from None
     except PermissionError:
