@@ -3,9 +3,10 @@
 Only plain data is built (mappings, lists, strings, numbers, booleans, null):
 YAML tags that would construct Python objects are refused, anchors and
 aliases are refused (no "billion laughs"), duplicate keys are errors,
-nesting is bounded, files larger than a limit are not parsed, and only
-regular files are opened (never blocking on a FIFO or device). Every error
-is one line with the file, line and column.
+nesting is bounded, files larger than a limit are not parsed, only regular
+files are opened (never blocking on a FIFO or device), and a lone surrogate
+(``"\\ud800"``) is refused, since no output could encode it. Every error is
+one line with the file, line and column.
 
 A plain scalar is a number only when it is a plain decimal (``12``,
 ``-0.5``, ``1e5``): YAML 1.1 would read ``012`` as octal 10, ``1:30`` as 90
@@ -59,6 +60,7 @@ ErrorFactory = Callable[..., HipkbError]
 _YAML_TAG = "tag:yaml.org,2002:"
 _DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _INTEGER = re.compile(r"[-+]?[0-9]+\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPECIAL_FLOAT = re.compile(r"(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z")
 _BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _BOMS = (
@@ -141,6 +143,7 @@ class _Tree:
         return isinstance(top, _Frame) and isinstance(top.container, dict) and top.key is _NO_KEY
 
     def key(self, key: Any, line: int, column: int) -> None:
+        _check_text(key, line, column)
         top = self.stack[-1]
         if key in top.container:
             raise _Fail(f"duplicate key {_short(key)!r}", line, column)
@@ -149,6 +152,7 @@ class _Tree:
 
     def value(self, value: Any, line: int, column: int) -> PathKey:
         """Place a value (a scalar, or a new empty container) at the current position."""
+        _check_text(value, line, column)
         if not self.stack:
             if self.done:
                 raise _Fail("only one document per file", line, column)
@@ -173,6 +177,15 @@ class _Tree:
 
     def close(self) -> None:
         self.stack.pop()
+
+
+def _check_text(value: Any, line: int, column: int) -> None:
+    """Refuse a string holding a lone surrogate (from a ``\\ud800`` escape): no output could encode it."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found:
+            message = f"not valid text: lone surrogate \\u{ord(found.group()):04x}"
+            raise _Fail(message, line, column, "\\ud800-\\udfff escapes must come in pairs")
 
 
 def _short(value: Any, limit: int = 60) -> Any:
@@ -357,11 +370,21 @@ def _parse_json(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
 # Entry points
 
 
+def _check_raw_text(text: str) -> None:
+    """Refuse text holding a lone surrogate (only a caller's ``str`` can: decoded UTF-8 never does)."""
+    found = _SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start())
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1)
+        _check_text(found.group(), line, column)
+
+
 def parse_text(text: str, path: str, *, error: ErrorFactory = InputError, as_json: bool = False) -> Document:
     """Parse YAML (or JSON) text into a :class:`Document`; problems raise ``error``."""
     if not text.strip():
         raise error("file is empty", path=path)
     try:
+        _check_raw_text(text)
         if as_json:
             data, marks = _parse_json(text)
         else:
