@@ -94,9 +94,14 @@ def write_atomic(path: str | Path, data: bytes, *, keep: Iterable[str | Path] = 
 
 
 def _create_temporary(directory: Path, name: str, shown: str) -> tuple[Path, int]:
-    """A new, empty file beside the target; its mode follows the umask like any new file."""
+    """A new, empty file in ``directory``; its mode follows the umask like any new file.
+
+    Its name (``.hipkb-<12 hex digits>.tmp``, 23 characters) does not grow
+    with the target's, so a target whose name is as long as the file system
+    allows still gets a temporary sibling.
+    """
     for _ in range(100):
-        tmp = directory / f".{name}.{secrets.token_hex(6)}.tmp"
+        tmp = directory / f".hipkb-{secrets.token_hex(6)}.tmp"
         try:
             return tmp, os.open(tmp, _OPEN_FLAGS, 0o666)
         except FileExistsError:
