@@ -3,12 +3,11 @@
 Coverage is read from what the engine actually recorded: the rule ids of
 the justifications in each run's result (conclusions, recommendations, and
 the justifications withdrawn in a disagreement, whose rules did fire). An
-``any`` option counts as fired when a justification of its rule rests on the
-option's finding or state; a negative option (``not``/``absent``), which
-leaves no premise, counts when no positive option of its ``any`` explains
-the justification.
+``any`` option counts as fired when a justification of its rule used the
+option's finding or state (as a premise, a fact recorded false, a record
+found missing, or an assumption).
 
->>> from hipkb.kb import load_kb
+>>> from hipkb.infer import load_kb
 >>> from hipkb.scenario import parse_scenario, run_scenario
 >>> kb = load_kb()
 >>> scenario = parse_scenario({"title": "t", "case": {"findings": {"supine_hip_ir": {"left": 12}}}, "expect": {}}, kb)
@@ -122,25 +121,23 @@ def _percent(part: int, whole: int) -> float:
 
 
 def fired(run: ScenarioRun) -> Iterator[tuple[str, str | None, tuple[Key, ...]]]:
-    """(rule id, side, premises) of every justification in a run's result."""
+    """(rule id, side, every fact it used) of each justification in a run's result."""
     result = run.result
     items: list[Conclusion | RecommendationResult] = [*result.conclusions, *result.recommendations]
     for item in items:
         for j in item.justifications:
             if j.rule is not None:
-                yield j.rule, item.side, j.because
+                yield j.rule, item.side, (*j.because, *j.recorded_false, *j.not_recorded, *j.assumptions)
     for (_, side), justs in sorted(result.withdrawn.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         for j in justs:
             if j.rule is not None:
-                yield j.rule, side, j.because
+                yield j.rule, side, (*j.because, *j.recorded_false, *j.not_recorded, *j.assumptions)
 
 
-def _options_fired(cond: Condition, because: tuple[Key, ...]) -> list[int]:
-    refs = {item for item, _ in because}
-    positive = [i for i, o in enumerate(cond.options) if not o.negative and o.ref in refs]
-    if positive:
-        return positive
-    return [i for i, o in enumerate(cond.options) if o.negative]
+def _options_fired(cond: Condition, facts: tuple[Key, ...]) -> list[int]:
+    """The options of an ``any`` whose item a justification used (premise, fact or assumption)."""
+    refs = {item for item, _ in facts}
+    return [i for i, o in enumerate(cond.options) if o.ref in refs]
 
 
 def measure(kb: KnowledgeBase, runs: Iterable[ScenarioRun]) -> Coverage:

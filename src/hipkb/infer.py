@@ -270,21 +270,37 @@ class _Resolver:
         keys = sorted(stage, key=lambda k: (stage[k], _order(k)))
         comps = list(reversed(components(keys, successors.get)))
         comp_of = {key: n for n, comp in enumerate(comps) for key in comp}
+        inside: dict[int, list[_Candidate]] = defaultdict(list)
+        for i in established:
+            cand = self.candidates[i]
+            inside[comp_of[cand.key]].append(cand)
+        without: dict[Key, set[Key]] = {}
         kept: dict[Key, list[_Candidate]] = defaultdict(list)
         for i in established:
             cand = self.candidates[i]
             k = cand.key
-            if all(comp_of[p] != comp_of[k] or stage[p] < stage[k] for p in cand.states):
-                kept[k].append(cand)
+            own = [p for p in cand.states if comp_of[p] == comp_of[k]]
+            if own:
+                if k not in without:
+                    without[k] = _derivable_without(k, inside[comp_of[k]], comp_of)
+                if not all(p in without[k] for p in own):
+                    continue  # it would rest on its own conclusion
+            kept[k].append(cand)
         info: dict[Key, _Info] = {}
         for key in sorted(stage, key=lambda k: (comp_of[k], stage[k], _order(k))):
-            info[key] = self.strongest(key, kept[key], info)
+            ready = [c for c in kept[key] if all(p in info for p in c.states)]
+            info[key] = self.strongest(key, ready, kept[key], info)
         return info, stage
 
-    def strongest(self, key: Key, kept: list[_Candidate], info: Mapping[Key, _Info]) -> _Info:
+    def strongest(self, key: Key, ready: list[_Candidate], kept: list[_Candidate], info: Mapping[Key, _Info]) -> _Info:
+        """The info of ``key``'s strongest justification among those whose premises are settled.
+
+        Inside a cycle, justifications are compared once their premises have
+        been settled (in stage order); every kept one is still listed.
+        """
         best: tuple[Any, ...] | None = None
         chosen: _Info | None = None
-        for cand in kept:
+        for cand in ready:
             status = self.status(cand, info)
             evidence = self.evidence(cand, info)
             assumptions = frozenset(cand.match.assumptions).union(*(info[p].assumptions for p in cand.states))
@@ -488,6 +504,37 @@ def resolve(kb: KBModel, case: Case, thresholds: Mapping[str, float], mdc: Mappi
             firings: Iterable[Firing]) -> Result:
     """Turn an engine's firings into a :class:`~hipkb.result.Result`."""
     return _Resolver(kb, case, thresholds, mdc, firings).build()
+
+
+def _derivable_without(banned: Key, candidates: Sequence[_Candidate], comp_of: Mapping[Key, int]) -> set[Key]:
+    """The facts of ``banned``'s component that can be established without it.
+
+    Premises outside the component are established already (they lie
+    upstream of it); inside, a candidate needs every premise derived first.
+    Linear in the component's candidates; only cycles pay for it.
+    """
+    home = comp_of[banned]
+    waiting: dict[Key, list[int]] = defaultdict(list)
+    missing = []
+    ready = []
+    for i, cand in enumerate(candidates):
+        own = {p for p in cand.states if comp_of[p] == home}
+        missing.append(len(own))
+        for p in own:
+            waiting[p].append(i)
+        if not own:
+            ready.append(i)
+    derived: set[Key] = set()
+    while ready:
+        cand = candidates[ready.pop()]
+        if cand.key == banned or cand.key in derived:
+            continue
+        derived.add(cand.key)
+        for j in waiting.get(cand.key, ()):
+            missing[j] -= 1
+            if missing[j] == 0:
+                ready.append(j)
+    return derived
 
 
 def _order(key: Key) -> tuple[str, int]:

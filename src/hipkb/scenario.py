@@ -1,15 +1,17 @@
 """Scenarios: a case and what the knowledge base must conclude from it.
 
 A scenario file (``tests/cases/*.yaml``) holds a ``title``, a ``case`` (as in
-a case file: findings, optional thresholds) and ``expect``: conclusions and
-recommendations that must be present (``ID/SIDE``, or a mapping with
-``status``, the ``rules`` that must be among its justifications and the
-``not_rules`` that must not), ids that must be ``absent``, and, when given, the exact ``disagreements``. With
-``mirror: true`` it also runs with left and right swapped; ``xfail: why``
-marks behaviour the engine is known to get wrong. ``pytest`` and
+a case file: findings, optional thresholds and mdc) and ``expect``:
+conclusions and recommendations that must be present (``ID/SIDE``, or a
+mapping with ``status``, ``evidence``, the exact ``assumptions``, the
+``rules`` that must be among its justifications and the ``not_rules`` that
+must not; for a recommendation also ``order`` and the exact ``addresses``),
+ids that must be ``absent``, and, when given, the exact ``disagreements``.
+With ``mirror: true`` it also runs with left and right swapped; ``xfail:
+why`` marks behaviour the engine is known to get wrong. ``pytest`` and
 ``hipkb kb coverage`` run the same files.
 
->>> from hipkb.kb import load_kb
+>>> from hipkb.infer import load_kb
 >>> kb = load_kb()
 >>> scenario = parse_scenario({
 ...     "title": "Low IR on the left",
@@ -50,7 +52,9 @@ __all__ = [
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 _TOP_KEYS = ("title", "about", "mirror", "xfail", "case", "expect")
 _EXPECT_KEYS = ("conclusions", "recommendations", "absent", "disagreements")
-_ITEM_KEYS = ("id", "side", "status", "rules", "not_rules")
+_ITEM_KEYS = ("id", "side", "status", "evidence", "assumptions", "rules", "not_rules", "order", "addresses")
+_REC_ONLY = ("order", "addresses")
+_EVIDENCE = ("clinical-norm", "assessor", "coaching-model", "interpretation")
 _SWAP = {"left": "right", "right": "left", None: None}
 
 
@@ -64,6 +68,11 @@ class Expected:
     rules: tuple[str, ...] = ()
     not_rules: tuple[str, ...] = ()
     location: Location | None = field(default=None, compare=False)
+    evidence: str | None = None
+    #: None: not checked; else the exact set
+    assumptions: tuple[Key, ...] | None = None
+    order: int | None = None
+    addresses: tuple[Key, ...] | None = None
 
     @property
     def key(self) -> Key:
@@ -107,11 +116,17 @@ class Scenario:
         swapped = Case(
             {(item, _SWAP[side]): v for (item, side), v in case.findings.items()},
             tuple((item, _SWAP[side]) for item, side in case.given),
-            case.thresholds, case.subject, case.path,
+            case.thresholds, case.subject, case.path, case.mdc,
         )
 
+        def keys(found: tuple[Key, ...] | None) -> tuple[Key, ...] | None:
+            return None if found is None else tuple((i, _SWAP[s]) for i, s in found)
+
         def flip(items: tuple[Expected, ...]) -> tuple[Expected, ...]:
-            return tuple(replace(e, side=_SWAP[e.side]) for e in items)
+            return tuple(
+                replace(e, side=_SWAP[e.side], assumptions=keys(e.assumptions), addresses=keys(e.addresses))
+                for e in items
+            )
 
         disagreements = None
         if self.disagreements is not None:
@@ -227,9 +242,11 @@ class _ScenarioReader:
                 continue
             if not isinstance(entry, dict):
                 raise self.fail("an expected item is ID/SIDE or a mapping with 'id' and 'side'", *at)
+            allowed = tuple(k for k in _ITEM_KEYS if k not in _REC_ONLY or name == "recommendations")
+            if name == "absent":
+                allowed = ("id", "side")
             for key in entry:
-                if key not in _ITEM_KEYS or (key == "status" and name != "conclusions"):
-                    allowed = tuple(k for k in _ITEM_KEYS if k != "status" or name == "conclusions")
+                if key not in allowed:
                     raise self.fail(f"unknown key {key!r}", *at, key, key=True, hint=suggest(str(key), allowed) or "expected " + ", ".join(allowed))
             if not isinstance(entry.get("id"), str):
                 raise self.fail("an expected item needs an 'id'", *at)
@@ -247,8 +264,31 @@ class _ScenarioReader:
                 for j, rule_id in enumerate(listed):
                     self.check_rule(rule_id, item, at + (list_name, j))
                 rules[list_name] = tuple(listed)
-            out.append(Expected(item, side, status, rules["rules"], rules["not_rules"], self.doc.where(*at)))
+            evidence = entry.get("evidence")
+            if evidence is not None and evidence not in _EVIDENCE:
+                raise self.fail(f"unknown evidence {evidence!r}", *at, "evidence", hint=suggest(str(evidence), _EVIDENCE) or "levels: " + ", ".join(_EVIDENCE))
+            order = entry.get("order")
+            if order is not None and (isinstance(order, bool) or not isinstance(order, int) or order < 1):
+                raise self.fail("'order' is a position from 1", *at, "order")
+            out.append(Expected(
+                item, side, status, rules["rules"], rules["not_rules"], self.doc.where(*at), evidence,
+                self.key_list(entry, "assumptions", at, ("finding",)), order,
+                self.key_list(entry, "addresses", at, ("state", "finding")),
+            ))
         return tuple(out)
+
+    def key_list(self, entry: Mapping[str, Any], name: str, at: tuple[Any, ...], kinds: tuple[str, ...]) -> tuple[Key, ...] | None:
+        """An exact list of ID/SIDE keys (``[]`` for none); None when the field is absent."""
+        if name not in entry:
+            return None
+        listed = entry[name]
+        if not isinstance(listed, list):
+            raise self.fail(f"'{name}' must be a list of ID/SIDE", *at, name)
+        return tuple(self.key(v, at + (name, j), kinds) if isinstance(v, str) else self.bad_key(at + (name, j))
+                     for j, v in enumerate(listed))
+
+    def bad_key(self, at: tuple[Any, ...]) -> Key:
+        raise self.fail("expected ID/SIDE (or a bare ID for what has no side)", *at)
 
     def key(self, text: str, at: tuple[Any, ...], kinds: tuple[str, ...]) -> Key:
         item, sep, side = text.partition("/")
@@ -260,7 +300,7 @@ class _ScenarioReader:
         return (item, resolved)
 
     def known(self, item: Any, at: tuple[Any, ...], kinds: tuple[str, ...]) -> str:
-        tables = {"state": self.kb.states, "recommendation": self.kb.recommendations}
+        tables = {"state": self.kb.states, "recommendation": self.kb.recommendations, "finding": self.kb.findings}
         if not isinstance(item, str) or not any(item in tables[k] for k in kinds):
             pool = [i for k in kinds for i in tables[k]]
             raise self.fail(f"unknown {' or '.join(kinds)} {item!r}", *at, hint=suggest(str(item), pool))
@@ -269,9 +309,7 @@ class _ScenarioReader:
     def check_side(self, item: str, side: Any, at: tuple[Any, ...]) -> None:
         if side is not None and side not in SIDES:
             raise self.fail(f"unknown side {side!r}", *at, hint=suggest(str(side), SIDES) or "sides are left, right or null")
-        state = self.kb.states.get(item)
-        if state is not None and state.sided and side is None:
-            raise self.fail(f"state {item!r} is sided: say which side", *at, hint=f"e.g. {item}/left")
+        state = self.kb.states.get(item) or self.kb.findings.get(item)
         if state is not None and not state.sided and side is not None:
             raise self.fail(f"state {item!r} belongs to no side", *at, hint=f"write {item} without a side")
 
@@ -327,12 +365,12 @@ def load_scenarios(directory: str | Path, kb: KnowledgeBase) -> tuple[Scenario, 
 # Running
 
 
-def run_scenario(scenario: Scenario, kb: KnowledgeBase) -> tuple[ScenarioRun, ...]:
+def run_scenario(scenario: Scenario, kb: KnowledgeBase, *, engine: str = "compiled") -> tuple[ScenarioRun, ...]:
     """Run a scenario (and its mirror image when ``mirror`` is set); check every expectation."""
     variants = [scenario, scenario.mirrored()] if scenario.mirror else [scenario]
     runs = []
     for variant in variants:
-        result = assess(kb, variant.case)
+        result = assess(kb, variant.case, engine=engine)  # type: ignore[arg-type]
         runs.append(ScenarioRun(variant, result, tuple(_failures(variant, result))))
     return tuple(runs)
 
@@ -348,17 +386,15 @@ def _failures(scenario: Scenario, result: Result) -> Iterable[str]:
         if found is None:
             yield at(expected.location, f"expected conclusion {expected}, but it is not concluded ({_why_missing(result, expected.key)})")
             continue
-        if expected.status is not None and found.status != expected.status:
-            yield at(expected.location, f"{expected} has status {found.status!r}, expected {expected.status!r}")
-        yield from (at(expected.location, m) for m in _missing_rules(expected, found.justifications))
+        yield from (at(expected.location, m) for m in _mismatches(expected, found))
     for expected in scenario.recommendations:
         rec = result.recommendation(*expected.key)
         if rec is None:
             yield at(expected.location, f"expected recommendation {expected}, but it is not recommended ({_why_missing(result, expected.key)})")
             continue
-        yield from (at(expected.location, m) for m in _missing_rules(expected, rec.justifications))
+        yield from (at(expected.location, m) for m in _mismatches(expected, rec))
     for expected in scenario.absent:
-        item = result.item(expected.key)
+        item = result.item(*expected.key)
         if item is not None:
             rules = ", ".join(str(j.rule) for j in item.justifications)
             status = f" ({item.status})" if isinstance(item, Conclusion) else ""
@@ -381,6 +417,19 @@ def _failures(scenario: Scenario, result: Result) -> Iterable[str]:
 def _show_disagreement(key: tuple[Key | None, frozenset[Key]]) -> str:
     kept, dropped = key
     return f"{'nothing' if kept is None else key_str(kept)} kept over {', '.join(sorted(key_str(k) for k in dropped))}"
+
+
+def _mismatches(expected: Expected, found: Any) -> Iterable[str]:
+    for name in ("status", "evidence", "order"):
+        wanted = getattr(expected, name)
+        if wanted is not None and getattr(found, name) != wanted:
+            yield f"{expected} has {name} {getattr(found, name)!r}, expected {wanted!r}"
+    for name in ("assumptions", "addresses"):
+        wanted = getattr(expected, name)
+        if wanted is not None and set(getattr(found, name)) != set(wanted):
+            have = ", ".join(key_str(k) for k in getattr(found, name)) or "none"
+            yield f"{expected} has {name} [{have}], expected [{', '.join(key_str(k) for k in wanted) or 'none'}]"
+    yield from _missing_rules(expected, found.justifications)
 
 
 def _missing_rules(expected: Expected, justifications: Iterable[Any]) -> list[str]:
