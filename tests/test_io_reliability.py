@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import errno
 import os
+import re
 import shutil
 import socket
 import stat
@@ -777,6 +778,14 @@ def test_a_closed_descriptor_is_one_clear_error() -> None:
     with pytest.raises(InputError) as caught:
         write_atomic(f"/dev/fd/{fd}", b"report\n")
     assert str(caught.value) == f"/dev/fd/{fd}: cannot write: it is not open for writing"
+
+
+@posix_only
+@pytest.mark.parametrize("name", ["/dev/fd/99999999999999999999", "/proc/self/fd/2147483648", "/dev/fd/999999999"])
+def test_an_impossible_descriptor_is_one_clear_error(name: str) -> None:
+    """Numbers past a C int must not raise OverflowError."""
+    with pytest.raises(InputError, match=r"^" + re.escape(name) + r": cannot write: "):
+        write_atomic(name, b"report\n")
 
 
 STDOUT_SCRIPT = """

@@ -45,8 +45,8 @@ _FIFO_FLAGS = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC"
 
 #: Names of a stream: written in place, never renamed over.
 _STREAM_NAME = re.compile(r"/dev/(?:stdout|stderr|null|fd/\d+)|/proc/(?:self|thread-self|\d+)/fd/\d+")
-#: The streams that are this process's own file descriptors, and which one.
-_OWN_FD = re.compile(r"/dev/(?:std(?P<std>out|err)|fd/(?P<dev>\d+))|/proc/(?:self|thread-self)/fd/(?P<proc>\d+)")
+#: The streams that are this process's own file descriptors, and which one (longer numbers are opened by name).
+_OWN_FD = re.compile(r"/dev/(?:std(?P<std>out|err)|fd/(?P<dev>\d{1,9}))|/proc/(?:self|thread-self)/fd/(?P<proc>\d{1,9})")
 
 _KINDS = (
     (stat.S_ISSOCK, "a socket"),
@@ -216,7 +216,7 @@ def _own_fd(target: Path) -> int | None:
         return None
     if found["std"]:
         return 1 if found["std"] == "out" else 2
-    return int(found["dev"] or found["proc"])
+    return int(found["dev"] or found["proc"])  # at most 9 digits: always a C int
 
 
 def _write_stream(target: Path, data: bytes, shown: str) -> None:
