@@ -1,3 +1,42 @@
-"""``hipkb sensitivity``: commands are added here by the sensitivity work (see the issue tracker)."""
+"""``hipkb sensitivity CASE``: the readings at which a conclusion or recommendation would appear or go.
+
+Thin: parse the options, call :func:`hipkb.answers.sensitivity.sensitivity`,
+print, return 0 (errors become one line and exit 2 in ``hipkb.cli.main``).
+"""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .common import case_options, cli, load_result
+
+
+@cli.command("sensitivity")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--detail", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
+    help="full: list every conclusion and recommendation that appears or goes, with its id.",
+)
+@case_options
+def sensitivity_command(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: tuple[str, ...],
+                        mdcs: tuple[str, ...], engine: str) -> int:
+    """Tipping points of CASE: per side, each measured reading's tipping values and their distance.
+
+    A tipping value is a reading at which some conclusion or recommendation
+    would appear or go; it is flagged when it lies within the reading's
+    measurement error (MDC). "at 25°": a reading of 25° already changes it;
+    "below 25°": only a reading under 25° does.
+    """
+    from ..answers.sensitivity import sensitivity
+
+    result = load_result(case, kb_dir, thresholds, mdcs, engine)
+    answer = sensitivity(result)
+    if fmt == "json":
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(answer.text(detail=detail), nl=False)  # type: ignore[arg-type]
+    return 0
