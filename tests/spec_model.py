@@ -74,20 +74,17 @@ STATES = (
 )
 
 # The finding -> assessment map of R "Recommendations" (findings.yaml's
-# `assessment:` field).  supine_hip_flexion and the two pinches name none.
+# `assessment:` field).  Posture compensations (hip hike, knee
+# hyperextension, rib cage, lumbar arch), the pelvic position, flexion and
+# the pinch in extension + abduction name none.
 ASSESSMENT_OF_FINDING = {
     "supine_hip_ir": "assess_supine_hip_ir",
     "straight_leg_raise": "assess_straight_leg_raise",
-    "pelvis_forward": "record_pelvic_position",
-    "pelvis_turned_away": "record_pelvic_position",
-    "hip_hike": "assess_squat",
     "hip_shift_in_squat": "assess_squat",
-    "knee_hyperextension": "assess_squat",
     "knee_valgus": "assess_squat",
     "knee_varus": "assess_squat",
-    "rib_cage_side_bend": "assess_squat",
-    "lumbar_arch": "assess_squat",
     "foot_pronation": "assess_foot_presentation",
+    "pinch_in_flexion_ir": "check_pinch_in_flexion_ir",
 }
 
 # Recommendation kinds (D "Stable vocabulary"; record_pelvic_position and
@@ -106,6 +103,7 @@ KIND = {
     "refer_for_fai_evaluation": "caution",
     "retest_supine_ir_pelvis_neutral": "assessment",
     "record_pelvic_position": "assessment",
+    "check_pinch_in_flexion_ir": "assessment",
     "assess_supine_hip_ir": "assessment",
     "assess_straight_leg_raise": "assessment",
     "assess_squat": "assessment",
@@ -120,7 +118,7 @@ EXERCISE_PROGRESSION = ("arm_bar", "front_foot_elevated_split_squat", "cable_cro
 # R "What each exercise addresses": (id, "state" | "finding").
 ADDRESSES = {
     "arm_bar": (
-        ("pelvis_not_internally_rotating", "state"), ("inlet_not_closing", "state"),
+        ("ir_limited", "state"), ("pelvis_not_internally_rotating", "state"), ("inlet_not_closing", "state"),
         ("deep_external_rotators_stiff", "state"), ("posterior_hip_space_lacking", "state"),
     ),
     "front_foot_elevated_split_squat": (
@@ -147,15 +145,17 @@ NORM, COACH, INT, ASSESSOR = "clinical-norm", "coaching-model", "interpretation"
 # The KB's declaration order, used only as the last tie-break (R "Statuses").
 # Rules and calls in the order reasoning.md lists them.
 DECLARATION_ORDER = (
+    # rules.yaml, then the concluding causal links, then the calls in
+    # recommendations.yaml, each in file order (R "Statuses": the last tie-break)
     "ir_measured_limited", "ir_measured_within_range", "ir_asymmetry_measured", "hip_flexion_measured_limited",
     "capsule_closed_from_ir_drop", "capsule_closed_from_ir_and_flexion_drop", "ir_test_confounded_by_pelvic_position",
     "slr_space_present", "slr_posterior_hip_allows_ir", "slr_space_lacking",
-    "pelvis_ir_closes_inlet", "inlet_closing_opens_outlet", "outlet_opening_anteverts_acetabulum",
-    "anteversion_gives_femur_glide_space", "femur_glide_space_enables_ir", "outlet_opening_lets_pelvic_floor_ascend",
-    "closed_capsule_takes_posterior_space", "stiff_rotators_take_posterior_space", "posterior_space_enables_ir",
     "compensation_suggests_ir_limitation", "unsided_compensation_suggests_ir_limitation_on_unmeasured_side",
     "unsided_compensation_suggests_ir_limitation",
     "fai_flexion_ir_presentation", "fai_extension_abduction_presentation",
+    "pelvis_ir_closes_inlet", "inlet_closing_opens_outlet", "outlet_opening_anteverts_acetabulum",
+    "anteversion_gives_femur_glide_space", "femur_glide_space_enables_ir", "outlet_opening_lets_pelvic_floor_ascend",
+    "closed_capsule_takes_posterior_space", "stiff_rotators_take_posterior_space", "posterior_space_enables_ir",
     "influence_pelvic_position_for_pelvic_chain", "influence_pelvic_position_for_pelvic_position",
     "influence_pelvic_position_for_fai", "integrate_foot_and_ribcage_for_compensations",
     "open_posterior_pelvis_and_hip_for_back_of_hip", "open_posterior_pelvis_and_hip_for_sacrum",
@@ -164,6 +164,7 @@ DECLARATION_ORDER = (
     "avoid_stretching_in_isolation_for_back_of_hip", "avoid_stretching_in_isolation_for_sacrum",
     "hold_loaded_ir_with_pinch_for_programme", "refer_for_fai_evaluation_for_pinch",
     "retest_supine_ir_for_confounded_test", "record_pelvic_position_for_capsule_reading",
+    "check_pinch_in_flexion_ir_for_programme",
     "assess_supine_hip_ir_for_suspected_limitation", "assess_supine_hip_ir_for_predicted_limitation",
     "assess_straight_leg_raise_for_suspected_limitation", "assess_straight_leg_raise_for_limitation",
     "assess_squat_for_ir_limitation", "assess_toe_touch_for_ir_limitation",
@@ -616,11 +617,19 @@ def rule_7_assessments(d: _Derivation, c: _Case):
         if d.holds("ir_test_confounded_by_pelvis", side):
             d.call("retest_supine_ir_pelvis_neutral", side, rule="retest_supine_ir_for_confounded_test", evidence=INT,
                    premises=[("ir_test_confounded_by_pelvis", side)])
-        # record_pelvic_position_for_capsule_reading [int.]: ir_limited; supine_hip_ir below threshold
+        # record_pelvic_position_for_capsule_reading [int.]: posterior_capsule_closed; supine_hip_ir below
+        # threshold; any of pelvis_forward absent, pelvis_turned_away absent
         low, bl = c.below("supine_hip_ir", side)
-        if limited and low:
-            d.call("record_pelvic_position", side, rule="record_pelvic_position_for_capsule_reading", evidence=INT,
-                   premises=[("ir_limited", side)], borderline=bl, compares=True)
+        if d.holds("posterior_capsule_closed", side) and low:
+            for option, fid in enumerate(("pelvis_forward", "pelvis_turned_away")):
+                if c.absent(fid, side):
+                    d.call("record_pelvic_position", side, rule="record_pelvic_position_for_capsule_reading",
+                           evidence=INT, premises=[("posterior_capsule_closed", side)], borderline=bl,
+                           compares=True, option=option)
+        # check_pinch_in_flexion_ir_for_programme [int.]: ir_limited
+        if limited:
+            d.call("check_pinch_in_flexion_ir", side, rule="check_pinch_in_flexion_ir_for_programme", evidence=INT,
+                   premises=[("ir_limited", side)])
         if suspected:
             # assess_supine_hip_ir / assess_straight_leg_raise for the suspicion [coach.]
             d.call("assess_supine_hip_ir", side, rule="assess_supine_hip_ir_for_suspected_limitation", evidence=COACH,
@@ -680,52 +689,81 @@ def _stages(d: _Derivation, excluded: frozenset) -> dict:
     return stage
 
 
+def _derivable(d: _Derivation, excluded: frozenset, banned=None) -> set:
+    """Every state that can be established from the entries and given states
+    (minus `excluded`) through the fired rules, never using `banned`."""
+    facts = {fact for fact in d.given if fact not in excluded and fact != banned}
+    changed = True
+    while changed:
+        changed = False
+        for j in d.justs.values():
+            concl = (j.id, j.side)
+            if j.kind != "state" or concl in excluded or concl == banned or concl in facts:
+                continue
+            if all(p in facts for p in j.premises):
+                facts.add(concl)
+                changed = True
+    return facts
+
+
 def _well_founded(d: _Derivation, excluded: frozenset = frozenset()) -> list:
-    """Keep a justification when each premise lies outside the conclusion's
-    strongly connected component (of the fired rules' graph) or was
-    established at an earlier stage than the conclusion.
-
-    With `excluded` (states dropped as opposites) the support is computed
-    again without them: a justification that the first pass discarded only
-    for its stage (not because it rested on its own conclusion) then counts,
-    so a state that did not rest *only* on a dropped state stays (e.g. stiff
-    rotators dropped while a closed capsule still takes the posterior space)."""
-    stage = _stages(d, excluded)
-    edges: dict = {}
-    for j in d.justs.values():
-        if j.kind == "state" and all(p in stage for p in j.premises) and (j.id, j.side) in stage:
-            for p in j.premises:
-                edges.setdefault(p, set()).add((j.id, j.side))
-
-    reach_cache: dict = {}
-
-    def reachable(start):
-        if start not in reach_cache:
-            seen, todo = set(), [start]
-            while todo:
-                for nxt in edges.get(todo.pop(), ()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
-            reach_cache[start] = seen
-        return reach_cache[start]
-
-    def same_scc(a, b):
-        return a == b or (b in reachable(a) and a in reachable(b))
-
+    """R "Support": keep a justification when each of its premises can be
+    established without the conclusion it justifies (a naive fixpoint per
+    conclusion: slow, and obviously what the words say)."""
+    established = _derivable(d, excluded)
+    without: dict = {}
     kept = []
     for j in d.justs.values():
-        if any(p not in stage for p in j.premises):
+        if any(p not in established for p in j.premises):
             continue  # rests on something dropped or withdrawn
         if j.kind == "rec":
             kept.append(j)  # recommendations are never premises: never in a cycle
             continue
         concl = (j.id, j.side)
-        if concl not in stage:
+        if concl not in established:
             continue
-        if all(not same_scc(p, concl) or stage[p] < stage[concl] for p in j.premises):
+        if concl not in without:
+            without[concl] = _derivable(d, excluded, banned=concl)
+        if all(p in without[concl] for p in j.premises):
             kept.append(j)
     return kept
+
+
+def _settling_order(d: _Derivation, kept: list, excluded: frozenset) -> list:
+    """R "Support": the order in which items are settled.  An item comes
+    after every item outside its cycle that it rests on; inside a cycle
+    (a strongly connected group of the kept support), in stage order, then
+    by id and side."""
+    stage = _stages(d, excluded)
+    premises: dict = {}
+    for j in kept:
+        premises.setdefault(j.target, set()).update(("state",) + p for p in j.premises)
+    items = set(premises) | {("state",) + g for g in d.given if g not in excluded}
+
+    def ancestors(item):
+        seen, todo = set(), [item]
+        while todo:
+            for p in premises.get(todo.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
+
+    up = {item: ancestors(item) for item in items}
+    side_rank = {"left": 0, "right": 1, None: 2}
+
+    def key(item):
+        kind, item_id, side = item
+        return (stage.get((item_id, side), 1 << 30) if kind == "state" else 1 << 30, item_id, side_rank[side])
+
+    order, done = [], set()
+    while len(done) < len(items):
+        # an item is ready when everything it rests on outside its own cycle is settled
+        ready = [i for i in items - done if all(a in done or i in up.get(a, ()) for a in up[i])]
+        nxt = min(ready, key=key)
+        order.append(nxt)
+        done.add(nxt)
+    return order
 
 
 @dataclass(frozen=True)
@@ -748,7 +786,8 @@ def _choose(candidates):
 
 class _Evaluation:
     """Values of every item given the kept justifications and a set of
-    excluded (dropped) states."""
+    excluded (dropped) states, settled in R's order: each item's strongest
+    justification is chosen among those whose premises were settled first."""
 
     def __init__(self, d: _Derivation, kept: list, excluded: frozenset = frozenset()):
         self.given = d.given
@@ -756,14 +795,16 @@ class _Evaluation:
         for j in kept:
             self.by_target.setdefault(j.target, []).append(j)
         self.excluded = excluded
-        self._memo: dict = {}
+        self.values: dict = {}
+        self.stage = _stages(d, excluded)
+        for target in _settling_order(d, kept, excluded):
+            value = self._compute(target)
+            if value is not None:
+                self.values[target] = value
 
     def value(self, target):
         """The item's value, or None when nothing supports it."""
-        if target not in self._memo:
-            self._memo[target] = None  # kept justifications are acyclic; this guards anyway
-            self._memo[target] = self._compute(target)
-        return self._memo[target]
+        return self.values.get(target)
 
     def state(self, sid, side):
         return self.value(("state", sid, side))
@@ -779,7 +820,7 @@ class _Evaluation:
         for j in self.by_target.get(target, ()):
             premises = [self.state(*p) for p in j.premises]
             if any(p is None for p in premises):
-                continue  # rests on something that does not stand: not a justification
+                continue  # a premise not settled yet (inside a cycle): not a candidate
             if kind == "state":
                 status = j.status
             elif premises:
@@ -796,13 +837,7 @@ class _Evaluation:
 
     def standing(self):
         """{target: value} of every item that stands."""
-        targets = set(self.by_target) | {("state", s, side) for s, side in self.given}
-        out = {}
-        for t in targets:
-            v = self.value(t)
-            if v is not None:
-                out[t] = v
-        return out
+        return dict(self.values)
 
 
 def _resolve(va: _Value, vb: _Value, a: str, b: str):
@@ -817,37 +852,6 @@ def _resolve(va: _Value, vb: _Value, a: str, b: str):
     if kb > ka:
         return b, frozenset({a})
     return None, frozenset({a, b})
-
-
-def _upstream_conflicts(kept: list, conflicts: list) -> list:
-    """The conflicts none of whose states rests (through any well-founded
-    justification) on a state of another standing conflict.  A conflict
-    downstream of another waits: the upstream drop may withdraw one side of
-    it, and then the two never both stand (e.g. a predicted ir_limited
-    resting on a dropped pelvis_not_internally_rotating).  Should every
-    conflict wait on another, all are resolved together."""
-    premises: dict = {}
-    for j in kept:
-        if j.kind == "state":
-            premises.setdefault((j.id, j.side), set()).update(j.premises)
-
-    def ancestors(facts):
-        seen, todo = set(), list(facts)
-        while todo:
-            for p in premises.get(todo.pop(), ()):
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
-
-    ready = []
-    for c in conflicts:
-        side, a, b = c
-        up = ancestors({(a, side), (b, side)})
-        others = {(x, s) for o in conflicts if o != c for s, x in ((o[0], o[1]), (o[0], o[2]))}
-        if not up & others:
-            ready.append(c)
-    return ready or conflicts
 
 
 def spec_assess(findings: dict, *, thresholds: dict | None = None, mdc: dict | None = None,
@@ -878,27 +882,28 @@ def spec_assess(findings: dict, *, thresholds: dict | None = None, mdc: dict | N
     excluded = frozenset()
     kept = _well_founded(d)
     evaluation = _Evaluation(d, kept)
+    first = evaluation.standing()
     disagreements, withdrawn = [], {}
     while True:
-        conflicts = [(side, a, b) for side in SIDES for a, b in OPPOSITES
+        # R "Support, cycles and opposites": one conflict at a time, the most
+        # upstream first (its later state established earliest); then again.
+        stage = evaluation.stage
+        conflicts = [(max(stage[(a, side)], stage[(b, side)]), min(stage[(a, side)], stage[(b, side)]), side, a, b)
+                     for side in (*SIDES, None) for a, b in OPPOSITES
                      if evaluation.state(a, side) is not None and evaluation.state(b, side) is not None]
         if not conflicts:
             break
-        ready = _upstream_conflicts(kept, conflicts)
-        before = evaluation.standing()
-        round_excluded = excluded
-        for side, a, b in ready:
-            kept_id, dropped = _resolve(evaluation.state(a, side), evaluation.state(b, side), a, b)
-            disagreements.append((side, kept_id, dropped))
-            pair_excluded = excluded | {(x, side) for x in dropped}
-            alone = _Evaluation(d, _well_founded(d, pair_excluded), pair_excluded).standing()
-            withdrawn[(side, kept_id, dropped)] = frozenset(
-                (k[1], k[2]) for k in before if k not in alone and (k[1], k[2]) not in pair_excluded)
-            round_excluded = round_excluded | {(x, side) for x in dropped}
-        excluded = round_excluded
+        *_, side, a, b = min(conflicts, key=lambda c: (c[0], c[1], {"left": 0, "right": 1, None: 2}[c[2]], c[3]))
+        kept_id, dropped = _resolve(evaluation.state(a, side), evaluation.state(b, side), a, b)
+        disagreements.append((side, kept_id, dropped))
+        excluded = excluded | {(x, side) for x in dropped}
         kept = _well_founded(d, excluded)
         evaluation = _Evaluation(d, kept, excluded)
     standing = evaluation.standing()
+    gone = {(k[1], k[2]) for k in first if k not in standing}
+    for side, kept_id, dropped in disagreements:
+        withdrawn[(side, kept_id, dropped)] = frozenset(gone - {(x, side) for x in dropped})
+
 
     # 5. Build the result.
     conclusions, recommendations = {}, {}

@@ -115,3 +115,13 @@ def test_exponents_and_bare_fractions_are_numbers(tmp_path: Path, kb: hipkb.Know
     file.write_text("findings:\n  supine_hip_ir: {left: 1.2e1, right: .5}\n", encoding="utf-8")
     assert dict(load_case(file, kb).findings) == {("supine_hip_ir", "left"): 12.0, ("supine_hip_ir", "right"): 0.5}
 
+
+
+def test_an_empty_side_list_means_assessed_and_observed_on_no_side() -> None:
+    """DESIGN "Interfaces": a sided boolean given as [] is recorded false on both sides (generated code produces it)."""
+    import hipkb
+
+    result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 12}, "pelvis_forward": [], "pelvis_turned_away": []}})
+    assert result.finding("pelvis_forward", "left") is False and result.finding("pelvis_forward", "right") is False
+    capsule = result.conclusion("posterior_capsule_closed", "left")
+    assert capsule is not None and capsule.assumptions == ()  # recorded false: facts, not assumptions

@@ -87,7 +87,8 @@ CASES = [
     Hostile("unknown-side-mapping", "c.yaml", "findings:\n  supine_hip_ir: {lfet: 12}\n", "{p}:2:19: unknown side 'lfet' for 'supine_hip_ir' (did you mean 'left'?)"),
     Hostile("unknown-side-name", "c.yaml", "findings:\n  hip_hike: rigth\n", "{p}:2:13: unknown side 'rigth' for 'hip_hike' (did you mean 'right'?)"),
     Hostile("side-for-unsided", "c.yaml", "findings:\n  rib_cage_side_bend: left\n", "{p}:2:23: 'rib_cage_side_bend' belongs to no side: give true or false, not the text 'left'"),
-    Hostile("empty-side-list", "c.yaml", "findings:\n  hip_hike: []\n", f"{{p}}:2:13: {SIDED}, not an empty list"),
+    Hostile("empty-side-list-for-degrees", "c.yaml", "findings:\n  supine_hip_ir: []\n",
+            "{p}:2:18: 'supine_hip_ir' is sided: give degrees per side as {left: …, right: …}, not an empty list"),
     # ---- wrong types and values
     Hostile("bare-number-for-sided", "c.yaml", "findings:\n  supine_hip_ir: 12\n",
             "{p}:2:18: 'supine_hip_ir' is sided: give degrees per side as {left: …, right: …}, not the number 12 (e.g. supine_hip_ir: {left: 12})"),
@@ -264,14 +265,14 @@ def test_unreadable_file_mapped_to_a_message(tmp_path: Path, capsys: pytest.Capt
     file = tmp_path / "case.yaml"
     file.write_text(GOOD_CASE)
 
-    real_open = Path.open
+    real_open = os.open
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> object:
-        if self == file:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def refuse(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if Path(str(path)) == file:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(hipkb.source.os, "open", refuse)
     check_error(*run(capsys, "assess", str(file)), "{p}: permission denied", str(file))
 
 

@@ -292,7 +292,7 @@ def test_coverage_fails_on_failing_scenarios_and_on_passing_xfails(tmp_path, cap
         "scenario a failed:",
         f"  {cases / 'a.yaml'}:3:24: expected conclusion ir_limited/left, but it is not concluded "
         "(left: conclusions ir_limitation_suspected [inferred]; recommendations assess_supine_hip_ir, "
-        "assess_straight_leg_raise, assess_toe_touch, assess_foot_presentation)",
+        "assess_straight_leg_raise, assess_squat, assess_toe_touch, assess_foot_presentation)",
     ]
     (cases / "a.yaml").write_text((cases / "a.yaml").read_text() + "xfail: the engine does not predict IR from a hip hike\n")
     assert coverage(capsys, "--cases", cases)[0] == 0

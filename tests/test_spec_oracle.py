@@ -80,9 +80,12 @@ def check_items(actual: dict, expected: dict, *, recommendations: bool):
     assert not problems, "\n".join(problems)
 
 
-def programme(side, status, *, ir_evidence=NORM, exercises_addresses=None, step_up=True, extra=None):
+def programme(side, status, *, ir_evidence=NORM, exercises_addresses=None, step_up=True, pinch_recorded=False,
+              extra=None):
     """The items every programme has on `side` when ir_limited has `status`
-    and evidence `ir_evidence` (D rule 6; evidence per R "Recommendations")."""
+    and evidence `ir_evidence` (D rule 6; evidence per R "Recommendations").
+    The arm bar always addresses ir_limited ("to restore hip internal
+    rotation"); the pinch check comes while no pinch is recorded."""
     def weakest(rule_ev):
         rank = spec_model.EVIDENCE_RANK
         return rule_ev if rank[rule_ev] <= rank[ir_evidence] else ir_evidence
@@ -91,11 +94,13 @@ def programme(side, status, *, ir_evidence=NORM, exercises_addresses=None, step_
     items = {
         ("shift_centre_of_gravity", side): E(status, weakest(COACH)),
         ("start_on_ground", side): E(status, weakest(COACH)),
-        ("arm_bar", side): E(status, INT, order=1, addresses=addresses.get("arm_bar", ())),
+        ("arm_bar", side): E(status, INT, order=1, addresses=[("ir_limited", side), *addresses.get("arm_bar", ())]),
         ("front_foot_elevated_split_squat", side): E(status, INT, order=2,
                                                     addresses=addresses.get("front_foot_elevated_split_squat", ())),
         ("retest_after_programme", side): E(status, INT),
     }
+    if step_up and not pinch_recorded:
+        items[("check_pinch_in_flexion_ir", side)] = E(status, INT)
     if step_up:
         items[("cable_crossover_step_up", side)] = E(status, INT, assumptions=[(PINCH, side)], order=3,
                                                      addresses=[("ir_limited", side)])
@@ -154,10 +159,13 @@ def test_demo01_recommendations():
         # the capsule call beats the sacrum call on evidence (coach. > int.)
         ("open_posterior_pelvis_and_hip", L): E("indicated", COACH, capsule_assumptions),
         ("avoid_stretching_in_isolation", L): E("indicated", COACH, capsule_assumptions),
-        ("record_pelvic_position", L): E("measured", INT),
+        # the capsule reading's assumptions are what recording the pelvic position checks
+        ("record_pelvic_position", L): E("indicated", INT, capsule_assumptions),
+        # hip_hike and rib_cage_side_bend are posture findings: the squat is still to be assessed
+        ("assess_squat", L): E("measured", COACH),
         ("assess_toe_touch", L): E("measured", COACH),
         ("assess_foot_presentation", L): E("measured", COACH),
-        # not: assess_supine_hip_ir / assess_straight_leg_raise (recorded), assess_squat (hip_hike, rib cage recorded)
+        # not: assess_supine_hip_ir / assess_straight_leg_raise (recorded)
     })
     check_items(r.recommendations, expected, recommendations=True)
 
@@ -186,7 +194,7 @@ def test_ir_18_with_pelvis_forward_is_confounded_not_capsule():
         ("assess_squat", L): E("measured", COACH),
         ("assess_toe_touch", L): E("measured", COACH),
         ("assess_foot_presentation", L): E("measured", COACH),
-        # record_pelvic_position is skipped: pelvis_forward is recorded on the left
+        # no record_pelvic_position: the capsule is not read from a confounded test
     })
     check_items(r.recommendations, expected, recommendations=True)
 
@@ -232,7 +240,7 @@ def test_pinch_in_flexion_ir_withholds_the_step_up():
         ("hold_loaded_ir_with_pinch", L): E("measured", INT),
         ("open_posterior_pelvis_and_hip", L): E("indicated", COACH, capsule_assumptions),
         ("avoid_stretching_in_isolation", L): E("indicated", COACH, capsule_assumptions),
-        ("record_pelvic_position", L): E("measured", INT),
+        ("record_pelvic_position", L): E("indicated", INT, capsule_assumptions),
         ("assess_straight_leg_raise", L): E("measured", COACH),
         ("assess_squat", L): E("measured", COACH),
         ("assess_toe_touch", L): E("measured", COACH),
@@ -267,7 +275,8 @@ def test_compensations_without_ir():
             ("assess_straight_leg_raise", side): E("inferred", INT),
             ("assess_toe_touch", side): E("inferred", INT),
             ("assess_foot_presentation", side): E("inferred", INT),
-            # assess_squat skipped: lumbar_arch (unsided) and hip_hike are recorded
+            # hip hike and lumbar arch are posture findings: the squat is still to be assessed
+            ("assess_squat", side): E("inferred", INT),
         })
     check_items(r.recommendations, expected, recommendations=True)
 
@@ -281,6 +290,7 @@ def test_unsided_compensation_suggests_the_unmeasured_side():
     check_items(r.recommendations, {
         ("assess_supine_hip_ir", L): E("inferred", INT),
         ("assess_straight_leg_raise", L): E("inferred", INT),
+        ("assess_squat", L): E("inferred", INT),  # knee_valgus is recorded on the right only
         ("assess_toe_touch", L): E("inferred", INT),
         ("assess_foot_presentation", L): E("inferred", INT),
     }, recommendations=True)
@@ -436,7 +446,7 @@ def test_a_state_resting_also_on_something_else_is_not_withdrawn():
         ("posterior_hip_space_lacking", L): E("inferred", INT, capsule_assumptions),
     }, recommendations=False)
     assert r.support[("posterior_hip_space_lacking", L)] == ("closed_capsule_takes_posterior_space",)
-    assert r.recommendations[("arm_bar", L)].addresses == {("posterior_hip_space_lacking", L)}
+    assert r.recommendations[("arm_bar", L)].addresses == {("ir_limited", L), ("posterior_hip_space_lacking", L)}
 
 
 def test_given_ir_limited_calls_a_given_programme():

@@ -360,7 +360,9 @@ class _Resolver:
                 continue
             other = (state.opposite, key[1])
             if other in info:
-                found.append((min(stage[key], stage[other]), self.kb.position("states")[key[0]], side_rank(key[1]), key, other))
+                # the most upstream conflict first: the one whose later state was established earliest
+                found.append((max(stage[key], stage[other]), min(stage[key], stage[other]),
+                              self.kb.position("states")[key[0]], side_rank(key[1]), key, other))
         if not found:
             return None
         *_, a, b = min(found)

@@ -1,14 +1,17 @@
-"""JSON Schemas for KB files, case files and scenario files, generated from the model.
+"""JSON Schemas for KB files, case files, scenario files and results, generated from the model.
 
 KB file schemas come from the loader's field lists (:data:`hipkb.kb.FIELDS`)
 and vocabularies (finding types, groups, evidence levels, ...); the case
 schema comes from a loaded KB (its finding ids, which are sided, their
 degree ranges, its states and thresholds). Editors use them for completion
 and squiggles; ``hipkb kb check`` stays the authority (references, cycles,
-quotes are beyond a schema). The bundled KB's schemas ship with the package.
+quotes are beyond a schema). The result schema (``result.schema.json``)
+describes ``hipkb assess --format json`` (``schema_version`` 2) for any KB:
+closed vocabularies, no unknown keys. The bundled KB's schemas ship with the
+package as ``hipkb/schemas``.
 
->>> from hipkb.kb import load_kb
->>> schemas = generate(load_kb())
+>>> from hipkb.kb import load_model
+>>> schemas = generate(load_model())
 >>> sorted(schemas)[:3]
 ['case.schema.json', 'kb-causal.schema.json', 'kb-entities.schema.json']
 >>> schemas["case.schema.json"]["properties"]["findings"]["properties"]["supine_hip_ir"]["anyOf"][0]["properties"]["left"]
@@ -30,7 +33,7 @@ from .kb import (
     MANIFEST,
     SOURCE_KINDS,
 )
-from .model import EVIDENCE_LEVELS, RECOMMENDATION_KINDS, SIDES
+from .model import EVIDENCE_LEVELS, EVIDENCE_RANK, RECOMMENDATION_KINDS, SIDES, STATUSES
 from .model import KBModel as KnowledgeBase
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "manifest_schema",
     "case_schema",
     "scenario_schema",
+    "result_schema",
+    "STANDINGS",
     "dumps",
     "write_schemas",
     "stale_schemas",
@@ -70,6 +75,23 @@ _FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "part_of": _REF,
     "entity": _REF,
     "tested_by": _REF,
+    "indicated_by": {"type": "array", "items": _REF},
+    "aliases": {"type": "array", "items": _REF},
+    "mdc": {
+        "description": "The reading's minimal detectable change (degrees) and its source",
+        "type": "object",
+        "properties": {"value": {"type": "number", "minimum": 0}, "source": _CITATION_REF},
+        "required": ["value", "source"],
+        "additionalProperties": False,
+    },
+    "addresses": {"type": "array", "items": {
+        "description": "What the recommendation acts on, and how (the article's words)",
+        "type": "object",
+        "properties": {"target": _REF, "label": _TEXT, "evidence": {"enum": list(EVIDENCE_LEVELS)}, "source": _CITATION_REF},
+        "required": ["target", "evidence", "source"],
+        "additionalProperties": False,
+    }},
+    "order_source": _CITATION_REF,
     "opposite": _REF,
     "assessment": _REF,
     "cause": _REF,
@@ -135,15 +157,17 @@ def _item_schema(kind: str, description: str) -> dict[str, Any]:
 
 
 def _condition_defs() -> dict[str, Any]:
+    on = {"enum": ["this", "other", "both"], "description": "which side: the rule's own (default), the other, or both"}
+
     def one(key: str, **extra: Any) -> dict[str, Any]:
         props = {key: _REF, **extra}
         return {"type": "object", "properties": props, "required": [key], "additionalProperties": False}
 
-    finding = one("finding", below=_REF, at_least=_REF)
+    finding = one("finding", below=_REF, at_least=_REF, on=on)
     finding["not"] = {"required": ["below", "at_least"]}
     lower = one("lower_side", by_more_than=_REF)
     lower["required"] = ["lower_side", "by_more_than"]
-    simple = {"anyOf": [finding, one("absent"), one("not"), one("state"), lower]}
+    simple = {"anyOf": [finding, one("absent", on=on), one("not", on=on), one("state", on=on), one("recorded", on=on), lower]}
     return {
         "simple_condition": simple,
         "condition": {
@@ -227,7 +251,7 @@ def _sided_boolean() -> dict[str, Any]:
         "oneOf": [
             {"type": "boolean", "description": "true: on both sides"},
             {"enum": list(SIDES), "description": "true on this side"},
-            {"type": "array", "items": {"enum": list(SIDES)}, "minItems": 1, "description": "true on these sides"},
+            {"type": "array", "items": {"enum": list(SIDES)}, "description": "true on these sides ([]: assessed, on no side)"},
             _sides_of({"type": ["boolean", "null"]}, description="per side"),
         ],
     }
@@ -260,6 +284,10 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
             findings[state.id] = _or_blank({"description": f"Given: {state.label}", "$ref": "#/$defs/sided_boolean"})
         else:
             findings[state.id] = {"description": f"Given: {state.label} (belongs to no side)", "type": ["boolean", "null"]}
+    mdc = {
+        t.id: {"description": f"Minimal detectable change of {t.id}; default {t.mdc:g}", "type": "number", "minimum": 0, "maximum": 90}
+        for t in kb.thresholds.values() if t.mdc is not None
+    }
     thresholds = {}
     for threshold in kb.thresholds.values():
         decided = kb.findings.get(threshold.id)
@@ -286,6 +314,12 @@ def _case_defs(kb: KnowledgeBase) -> dict[str, Any]:
                     "properties": thresholds,
                     "additionalProperties": False,
                 },
+                "mdc": {
+                    "description": "Measurement id → minimal detectable change (degrees), overriding the KB's default",
+                    "type": ["object", "null"],
+                    "properties": mdc,
+                    "additionalProperties": False,
+                },
             },
             "required": ["findings"],
             "additionalProperties": False,
@@ -309,14 +343,21 @@ def scenario_schema(kb: KnowledgeBase) -> dict[str, Any]:
     """The schema of a scenario file (tests/cases/*.yaml); see :mod:`hipkb.scenario`."""
     states, recs = list(kb.states), list(kb.recommendations)
     side = {"enum": [*SIDES, None]}
-    statuses = ["measured", "given", "inferred", "predicted"]
+    sides = "(/(" + "|".join(SIDES) + "))?$"
+    finding_key = {"type": "string", "pattern": "^(" + "|".join(kb.findings) + ")" + sides}
+    any_key = {"type": "string", "pattern": "^(" + "|".join([*kb.states, *kb.findings]) + ")" + sides}
 
-    def item(ids: list[str], *, status: bool) -> dict[str, Any]:
-        key_pattern = "^(" + "|".join(ids) + ")(/(" + "|".join(SIDES) + "))?$"
+    def item(ids: list[str], *, full: bool, recommendation: bool = False) -> dict[str, Any]:
+        key_pattern = "^(" + "|".join(ids) + ")" + sides
         rule_list = {"type": "array", "items": _ID}
-        props: dict[str, Any] = {"id": {"enum": ids}, "side": side, "rules": rule_list, "not_rules": rule_list}
-        if status:
-            props["status"] = {"enum": statuses}
+        props: dict[str, Any] = {"id": {"enum": ids}, "side": side}
+        if full:
+            props.update(
+                status={"enum": list(STATUSES)}, evidence={"enum": list(EVIDENCE_RANK)},
+                assumptions={"type": "array", "items": finding_key}, rules=rule_list, not_rules=rule_list,
+            )
+        if recommendation:
+            props.update(order={"type": "integer", "minimum": 1}, addresses={"type": "array", "items": any_key})
         return {"anyOf": [
             {"type": "string", "pattern": key_pattern, "description": "ID/SIDE, or ID for no side"},
             {"type": "object", "properties": props, "required": ["id"], "additionalProperties": False},
@@ -324,9 +365,9 @@ def scenario_schema(kb: KnowledgeBase) -> dict[str, Any]:
 
     key = {"type": "string", "pattern": "^(" + "|".join(states) + ")(/(" + "|".join(SIDES) + "))?$"}
     defs = _case_defs(kb)
-    defs["conclusion"] = item(states, status=True)
-    defs["recommendation"] = item(recs, status=False)
-    defs["absent"] = item(states + recs, status=False)
+    defs["conclusion"] = item(states, full=True)
+    defs["recommendation"] = item(recs, full=True, recommendation=True)
+    defs["absent"] = item(states + recs, full=False)
     return {
         "$schema": DIALECT,
         "$id": "scenario.schema.json",
@@ -361,15 +402,113 @@ def scenario_schema(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------
+# Results
+
+#: The standing of a contributor in the differential (``hipkb why ir_limited``).
+STANDINGS: tuple[str, ...] = ("supported", "confounded", "argued against", "not assessed", "present", "absent", "not recorded")
+
+
+def _closed(properties: dict[str, Any], *, required: list[str] | None = None, description: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object", "properties": properties,
+        "required": list(properties) if required is None else required, "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def result_schema() -> dict[str, Any]:
+    """The schema of a result's JSON (``Result.to_dict()``, ``hipkb assess --format json``), schema_version 2.
+
+    Strict: every object is closed, statuses, evidence levels, kinds and
+    standings are closed enums; ids are any KB's ids.
+
+    >>> sorted(result_schema()["properties"])[:4]
+    ['conclusions', 'disagreements', 'findings', 'kb']
+    """
+    side = {"enum": [*SIDES, None]}
+    key = {"type": "string", "pattern": f"^{ID_PATTERN.pattern}(/({'|'.join(SIDES)}))?$", "description": "ID/SIDE, or ID for no side"}
+    keys = {"type": "array", "items": key}
+    status = {"enum": list(STATUSES)}
+    evidence = {"enum": list(EVIDENCE_RANK)}
+    number = {"type": "number"}
+    side_ref = _closed({"id": _ID, "side": side})
+    reading = _closed({"finding": _ID, "side": side})
+    citation = {"oneOf": [{"type": "null"}, _closed({name: {"type": ["string", "null"]} for name in ("ref", "quote", "note", "interpretation")})]}
+    justification = _closed({
+        "rule": {"oneOf": [_ID, {"type": "null"}], "description": "null: given in the case"},
+        "status": status, "evidence": evidence, "because": keys, "recorded_false": keys, "not_recorded": keys,
+        "assumptions": {"type": "array", "items": {"$ref": "#/$defs/key"}}, "source": citation,
+    })
+    measurement = _closed({
+        "finding": _ID, "side": side, "value": number, "threshold": number, "margin": number,
+        "mdc": {"type": ["number", "null"]}, "borderline": {"type": "boolean"},
+    }, description="A reading against its threshold; borderline when |margin| < mdc")
+    common = {
+        "id": _ID, "side": side, "label": {"type": "string"}, "status": status, "evidence": evidence,
+        "assumptions": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+        "borderline": {"type": "array", "items": {"$ref": "#/$defs/reading"}},
+        "justifications": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/justification"}},
+    }
+    conclusion = _closed({
+        **common, "measurement": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/measurement"}]}, "shows_as": keys,
+    })
+    recommendation = _closed({
+        **common, "kind": {"enum": list(RECOMMENDATION_KINDS)},
+        "order": {"oneOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
+        "summary": {"type": "string"}, "addresses": keys,
+    })
+    brief = _closed({"id": _ID, "status": status})
+    disagreement = _closed({
+        "side": side, "kept": {"oneOf": [{"type": "null"}, brief]},
+        "dropped": {"type": "array", "minItems": 1, "items": brief}, "withdrawn": keys, "reason": {"type": "string"},
+    })
+    finding_value = {"oneOf": [
+        {"type": ["number", "boolean"]},
+        {"type": "object", "properties": {s: {"type": ["number", "boolean"]} for s in SIDES}, "additionalProperties": False},
+    ]}
+    argument = _closed({"text": {"type": "string"}, "source": citation, "keys": keys})
+    contributor = _closed({
+        "id": _ID, "label": {"type": "string"}, "standing": {"enum": list(STANDINGS)}, "holds": {"type": "boolean"},
+        "for": {"type": "array", "items": argument}, "against": {"type": "array", "items": argument},
+        "next_assessment": {"oneOf": [_ID, {"type": "null"}]}, "sources": {"type": "array", "items": citation},
+    }, description="One row of the differential of `hipkb why ir_limited --format json`")
+    return {
+        "$schema": DIALECT,
+        "$id": "result.schema.json",
+        "title": "hipkb result (hipkb assess --format json), schema_version 2",
+        **_closed({
+            "schema_version": {"const": 2},
+            "kb": _closed({"name": {"type": "string"}, "version": {"type": "string"}}),
+            "subject": {"type": ["string", "null"]},
+            "findings": {"type": "object", "propertyNames": {"pattern": f"^{ID_PATTERN.pattern}$"}, "additionalProperties": finding_value},
+            "thresholds": {"type": "object", "additionalProperties": number},
+            "mdc": {"type": "object", "additionalProperties": number},
+            "conclusions": {"type": "array", "items": {"$ref": "#/$defs/conclusion"}},
+            "recommendations": {"type": "array", "items": {"$ref": "#/$defs/recommendation"}},
+            "disagreements": {"type": "array", "items": {"$ref": "#/$defs/disagreement"}},
+            "sources": {"type": "object", "additionalProperties": {"type": "string"}},
+        }),
+        "$defs": {
+            "id": _ID, "key": side_ref, "reading": reading, "justification": justification,
+            "measurement": measurement, "conclusion": conclusion, "recommendation": recommendation,
+            "disagreement": disagreement, "contributor": contributor,
+        },
+    }
+
+
+# --------------------------------------------------------------------------
 # Files
 
 
 def generate(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    """Every schema, by file name: one per KB file, the manifest, cases and scenarios."""
+    """Every schema, by file name: one per KB file, the manifest, cases, scenarios and results."""
     out = {f"kb-{file.removesuffix('.yaml')}.schema.json": kb_file_schema(top) for file, top in FILES.items()}
     out["kb-manifest.schema.json"] = manifest_schema()
     out["case.schema.json"] = case_schema(kb)
     out["scenario.schema.json"] = scenario_schema(kb)
+    out["result.schema.json"] = result_schema()
     return dict(sorted(out.items()))
 
 
