@@ -49,7 +49,7 @@ from ..result import Result, side_rank
 from ..sanitize import clean
 from .programme import programme
 
-__all__ = ["Change", "TippingPoint", "Sensitivity", "sensitivity", "Op", "Detail"]
+__all__ = ["Change", "TippingPoint", "EnteredReading", "Sensitivity", "sensitivity", "Op", "Detail"]
 
 #: How the reading must relate to the tipping value for the changes to happen.
 Op = Literal["below", "at_most", "at_least", "above"]
@@ -104,7 +104,8 @@ class TippingPoint:
     """One reading at which something appears or goes (see the module docstring for ``op``).
 
     ``probe``: the reading the confirming rerun used (the tipping value
-    itself for ``at_least``/``at_most``, just past it for ``below``/``above``).
+    itself for ``at_least``/``at_most``, just past it for ``below``/``above``);
+    ``summary``: the changes in plain words, as the text shows them.
     """
 
     finding: str
@@ -134,7 +135,7 @@ class TippingPoint:
 
 
 @dataclass(frozen=True)
-class Reading:
+class EnteredReading:
     """A degrees reading entered in the case, and the range it may take."""
 
     finding: str
@@ -150,7 +151,7 @@ class Sensitivity:
     """Every tipping value of a result: ``tipping`` in a fixed order (side, finding, distance)."""
 
     tipping: tuple[TippingPoint, ...]
-    readings: tuple[Reading, ...] = ()
+    readings: tuple[EnteredReading, ...] = ()
     subject: str | None = None
 
     def within_mdc(self) -> tuple[TippingPoint, ...]:
@@ -211,7 +212,7 @@ def sensitivity(result: Result) -> Sensitivity:
     [('left', 'supine_hip_ir', 25.0, 13.0, False), ('left', 'supine_hip_ir', 30.0, 18.0, False)]
     """
     kb = result.kb if isinstance(result.kb, KnowledgeBase) else KnowledgeBase.from_model(result.kb)
-    readings: list[Reading] = []
+    readings: list[EnteredReading] = []
     points: list[TippingPoint] = []
     for finding in kb.findings.values():
         if finding.type != "degrees":
@@ -221,7 +222,7 @@ def sensitivity(result: Result) -> Sensitivity:
             if not _is_number(value):
                 continue
             low, high = finding.range or (-math.inf, math.inf)
-            reading = Reading(finding.id, side, float(value), float(low), float(high),  # type: ignore[arg-type]
+            reading = EnteredReading(finding.id, side, float(value), float(low), float(high),  # type: ignore[arg-type]
                               _SHORT.get(finding.id) or finding.label)
             readings.append(reading)
             points += _tipping(kb, result, reading)
@@ -265,7 +266,7 @@ def candidates(kb: KBModel, findings: Mapping[Key, float | bool], thresholds: Ma
     return sorted({round(b, DECIMALS) + 0.0 for b in out})
 
 
-def _tipping(kb: KnowledgeBase, result: Result, reading: Reading) -> list[TippingPoint]:
+def _tipping(kb: KnowledgeBase, result: Result, reading: EnteredReading) -> list[TippingPoint]:
     key = (reading.finding, reading.side)
     bounds = candidates(kb, result.case.findings, result.thresholds, reading.finding, reading.side)
     runs: dict[float, Result] = {}
@@ -294,7 +295,7 @@ def _tipping(kb: KnowledgeBase, result: Result, reading: Reading) -> list[Tippin
     return out
 
 
-def _steps(bounds: list[float], reading: Reading, direction: int) -> list[tuple[float, Op, float]]:
+def _steps(bounds: list[float], reading: EnteredReading, direction: int) -> list[tuple[float, Op, float]]:
     """The crossings met moving the reading one way: (tipping value, op, reading just across).
 
     The line is cut into pieces: each candidate alone, and the open stretches
@@ -354,7 +355,7 @@ def _push_open_below(out: list[tuple[float, Op, float]], bounds: list[float], j:
     return True
 
 
-def _diff(kb: KBModel, before: Result, after: Result, reading: Reading) -> tuple[Change, ...]:
+def _diff(kb: KBModel, before: Result, after: Result, reading: EnteredReading) -> tuple[Change, ...]:
     """What appears and goes between two results, states then recommendations in KB order."""
     changes = []
     for kind, table in (("state", "conclusions"), ("recommendation", "recommendations")):
