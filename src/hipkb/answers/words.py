@@ -18,8 +18,10 @@ assumption: not recorded), "it is not the case that" (recorded false),
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
 
+from ..errors import ExplainError
 from ..model import Citation, KBModel, Key, Side
 from ..sanitize import clean
 
@@ -43,6 +45,10 @@ __all__ = [
     "fact",
     "cite",
     "reference",
+    "Line",
+    "render",
+    "source_lines",
+    "MAX_INDENT",
 ]
 
 BECAUSE = "because"
@@ -167,3 +173,48 @@ def cite(kb: KBModel, citation: Citation | None) -> list[str]:
     if citation.interpretation:
         lines.append(f"interpretation: {clean(citation.interpretation)}")
     return lines
+
+
+# --------------------------------------------------------------------------
+# Lines of text
+
+
+#: Deepest indentation a line gets; deeper steps stay at this depth (a
+#: 700-step chain must not produce 1,400-space lines).
+MAX_INDENT = 12
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an answer: its depth, its words, and whether only ``--detail full`` shows it."""
+
+    depth: int
+    text: str
+    full: bool = False
+
+
+def render(lines: Iterable[Line], *, detail: str = "brief") -> str:
+    """Lines as text: two spaces a level (capped at :data:`MAX_INDENT`), brief lines only unless ``full``."""
+    if detail not in ("brief", "full"):
+        raise ExplainError(f"detail is 'brief' or 'full', not {detail!r}")
+    out = []
+    for line in lines:
+        if line.full and detail != "full":
+            continue
+        out.append("  " * min(line.depth, MAX_INDENT) + line.text)
+    return "\n".join(out) + "\n" if out else ""
+
+
+def source_lines(kb: KBModel, citation: Citation | None, depth: int, *, rule: str | None = None,
+                 label: str | None = None, evidence: str | None = None) -> list[Line]:
+    """The ``--detail full`` lines naming a rule and citing its source."""
+    out = []
+    if rule is not None:
+        what = f"rule {clean(rule)}"
+        if label:
+            what += f": {clean(label)}"
+        if evidence:
+            what += f" [{evidence}]"
+        out.append(Line(depth, what, full=True))
+    out += [Line(depth, text, full=True) for text in cite(kb, citation)]
+    return out

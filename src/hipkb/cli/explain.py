@@ -1,9 +1,8 @@
-"""``hipkb how|why|why-not|what-if``.
+"""``hipkb how|why|why-not ID CASE`` and ``hipkb what-if CASE --set ID.SIDE=V``.
 
 Thin: parse the options, call :mod:`hipkb.answers`, print, return an exit
-code (errors are raised as
-:class:`~hipkb.errors.HipkbError` and turned into one line and exit 2 by
-``hipkb.cli.main``).
+code (errors are raised as :class:`~hipkb.errors.HipkbError` and turned
+into one line and exit 2 by ``hipkb.cli.main``).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from typing import Any, Callable
 
 import click
 
-from ..errors import InputError
 from ..model import SIDES
-from .common import cli, kb_option, load, parse_thresholds, threshold_option
+from .common import case_options, cli, load_result
+
 
 def _side_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
@@ -25,54 +24,62 @@ def _side_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _ask(question: str, item: str, case: Path, side: str | None, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
-    kb = load(kb_dir)
-    result = kb.assess(case, thresholds=parse_thresholds(thresholds))
-    explanation = result.explain(item, side=side, question=question)
+def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)(func)
+
+
+def _detail_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--detail", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
+        help="full adds rule ids and the article's quotes.",
+    )(func)
+
+
+def _echo(payload: Any, fmt: str, detail: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(payload.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(explanation.text(), nl=False)
-    return 0
+        click.echo(payload.text(detail=detail), nl=False)
 
 
-def _question(name: str, question: str, summary: str) -> None:
+def _question(name: str, summary: str) -> None:
     @cli.command(name, help=summary)
     @click.argument("item", metavar="ID")
     @click.argument("case", type=click.Path(path_type=Path))
     @_side_option
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-    @kb_option
-    @threshold_option
-    def command(item: str, case: Path, side: str | None, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
-        return _ask(question, item, case, side, fmt, kb_dir, thresholds)
+    @_format_option
+    @_detail_option
+    @case_options
+    def command(item: str, case: Path, side: str | None, fmt: str, detail: str, kb_dir: Path | None,
+                thresholds: tuple[str, ...], mdcs: tuple[str, ...], engine: str) -> int:
+        result = load_result(case, kb_dir, thresholds, mdcs, engine)
+        _echo(result.explain(item, side=side, question=name), fmt, detail)  # type: ignore[arg-type]
+        return 0
 
 
-_question("how", "how", "How was ID concluded in CASE? Its derivation down to the entered findings.")
-_question("why", "why", "Why does ID hold in CASE? Its causes in the KB's model, confounders, disagreements.")
-_question("why-not", "why-not", "Why does ID not hold in CASE? Each rule that could give it and its first failed condition.")
+_question("how", "How was ID concluded in CASE? Its derivation down to the entered findings.")
+_question("why", "Why does ID hold in CASE? For ir_limited the contributors the article names; "
+                 "for a state its causes; for a recommendation what called for it and what it addresses.")
+_question("why-not", "Why does ID not hold in CASE? What stands in each rule's way, and the findings that would make it hold.")
 
 
 @cli.command("what-if")
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option(
     "--set", "changes", multiple=True, required=True, metavar="ID.SIDE=VALUE",
-    help="Change a finding: a number, true, false or none (remove); ID=VALUE for what has no side (repeatable).",
+    help="Change a finding: degrees, true, false or none (remove); ID=VALUE for what has no side (repeatable).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@kb_option
-@threshold_option
-def what_if_command(case: Path, changes: tuple[str, ...], fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
-    """What appears and what goes in CASE when some findings change."""
-    from ..answers.explanation import parse_change, what_if
+@_format_option
+@_detail_option
+@case_options
+def what_if_command(case: Path, changes: tuple[str, ...], fmt: str, detail: str, kb_dir: Path | None,
+                    thresholds: tuple[str, ...], mdcs: tuple[str, ...], engine: str) -> int:
+    """What appears, goes and changes in CASE when some findings change (several --set at once)."""
+    from ..answers.whatif import parse_change
 
-    kb = load(kb_dir)
+    result = load_result(case, kb_dir, thresholds, mdcs, engine)
     parsed: dict[Any, Any] = {}
     for text in changes:
-        parsed.update(parse_change(kb, text))
-    diff = what_if(kb, case, parsed, thresholds=parse_thresholds(thresholds))
-    if fmt == "json":
-        click.echo(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(diff.text(), nl=False)
+        parsed.update(parse_change(result.kb, text))
+    _echo(result.what_if(parsed), fmt, detail)
     return 0
