@@ -147,6 +147,12 @@ def test_hip_flexion_tips_at_100():
     assert ("hip_flexion_limited", "left", False) in changes(t)
 
 
+def test_no_measurement_no_tipping_value():
+    answer = assess({"hip_hike": "left"}).sensitivity()
+    assert answer.to_dict() == {"tipping": []}
+    assert "No measurement was entered" in answer.text()
+
+
 def test_only_entered_readings_are_moved():
     result = assess({SLR: {"right": 60}, "hip_hike": "left"})
     assert {(t.finding, t.side) for t in result.sensitivity().tipping} == {(SLR, "right")}
@@ -344,6 +350,8 @@ def test_tipping_values_match_what_if_reruns(case_and_mdc, data):
     case, mdc = case_and_mdc
     result = hipkb.load_kb().assess(case, mdc=mdc)
     answer = result.sensitivity()
+    entered = {(f, side) for f, sides in case["findings"].items() if f in RANGE for side in sides}
+    assert {(r.finding, r.side) for r in answer.readings} == entered
     for reading in answer.readings:
         finding, side, value = reading.finding, reading.side, reading.value
         low, high = RANGE[finding]
