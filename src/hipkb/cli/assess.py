@@ -1,4 +1,4 @@
-"""``hipkb assess``: run one case and report conclusions and recommendations."""
+"""``hipkb assess``: run one case and print the student report (or the result's JSON)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,29 @@ from pathlib import Path
 
 import click
 
-from .common import cli, kb_option, load, parse_thresholds, threshold_option
+from .common import case_options, cli, format_option, load_result
 
 
 @cli.command()
 @click.argument("case", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@kb_option
-@threshold_option
-def assess(case: Path, fmt: str, kb_dir: Path | None, thresholds: tuple[str, ...]) -> int:
-    """Assess CASE (a YAML or JSON file of findings)."""
-    kb = load(kb_dir)
-    result = kb.assess(case, thresholds=parse_thresholds(thresholds))
+@format_option()
+@click.option(
+    "--detail", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
+    help="full: every conclusion on its own, with ids, rule ids and the article's quotes.",
+)
+@case_options
+def assess(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: tuple[str, ...],
+           mdcs: tuple[str, ...], engine: str) -> int:
+    """Assess CASE (a YAML or JSON file of findings): the bottom line first, then the reasons.
+
+    --format json prints the whole result (schema_version 2), the same as
+    Result.to_dict() in Python.
+    """
+    result = load_result(case, kb_dir, thresholds, mdcs, engine)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         from ..answers.report import text_report
 
-        click.echo(text_report(result), nl=False)
+        click.echo(text_report(result, detail=detail), nl=False)  # type: ignore[arg-type]
     return 0

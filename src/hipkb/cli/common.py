@@ -1,4 +1,12 @@
-"""The click group and the options every command shares."""
+"""The click group and the options every command shares.
+
+Every command that takes a CASE declares ``@case_options`` (``--kb``,
+``--threshold``, ``--mdc``, ``--engine``) and ``@format_option()``
+(``--format text|json``), and assesses with :func:`load_result`, which is
+where ``--threshold`` and ``--mdc`` are checked: their errors name the
+option (``--threshold supine_hip_rr: unknown threshold …``), while the
+library's own errors never name a flag.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import click
 
 from ..engines import ENGINES
-from ..errors import InputError
+from ..errors import CaseError, InputError
 
 if TYPE_CHECKING:
     from ..infer import KnowledgeBase
@@ -21,24 +29,54 @@ __all__ = [
     "threshold_option",
     "mdc_option",
     "engine_option",
+    "format_option",
     "case_options",
     "load",
     "load_result",
     "parse_thresholds",
     "parse_overrides",
+    "check_overrides",
+    "version_text",
 ]
+
+
+def version_text() -> str:
+    """``hipkb 0.2.0 (package), knowledge base hipkb 2.0.0``: both versions, which move separately."""
+    from .. import __version__
+
+    try:
+        from ..kb import load_model
+
+        kb = load_model()
+        knowledge = f"knowledge base {kb.name} {kb.version}"
+    except Exception as exc:  # the bundled KB is broken: --version still answers
+        knowledge = f"knowledge base unreadable ({type(exc).__name__})"
+    return f"hipkb {__version__} (package), {knowledge}"
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_text())
+    ctx.exit(0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-@click.version_option(package_name="hipkb", prog_name="hipkb", message="%(prog)s %(version)s (package)")
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+    help="Show the package's and the knowledge base's versions and exit.",
+)
 def cli(debug: bool) -> None:
-    """Explain hip internal rotation: assess a case, ask how/why/why-not, draw the reasoning."""
+    """Explain hip internal rotation: assess a case, ask how/why/why-not, draw the reasoning.
+
+    Start with: hipkb new-case > me.yaml, fill it in, then hipkb assess me.yaml.
+    """
 
 
 def kb_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--kb", "kb_dir", type=click.Path(path_type=Path), default=None,
+        "--kb", "kb_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
         help="Knowledge base directory (default: the bundled KB).",
     )(func)
 
@@ -64,6 +102,16 @@ def engine_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def format_option(choices: Sequence[str] = ("text", "json"), default: str = "text") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format text|json`` (the command receives ``fmt``)."""
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+            help="Output format.",
+        )(func)
+    return decorate
+
+
 def case_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--kb, --threshold, --mdc and --engine: every command that takes a CASE has them.
 
@@ -82,12 +130,33 @@ def load(kb_dir: Path | None) -> KnowledgeBase:
 
 
 def load_result(case: Path, kb_dir: Path | None, thresholds: Sequence[str], mdcs: Sequence[str], engine: str) -> Result:
-    """Load the KB and assess CASE with the command line's overrides."""
+    """Load the KB and assess CASE with the command line's overrides (checked here, named by their flag)."""
     kb = load(kb_dir)
-    return kb.assess(
-        case, thresholds=parse_overrides(thresholds, "--threshold"), mdc=parse_overrides(mdcs, "--mdc"),
-        engine=engine,  # type: ignore[arg-type]
-    )
+    overrides = check_overrides(kb, parse_overrides(thresholds, "--threshold"), parse_overrides(mdcs, "--mdc"))
+    return kb.assess(case, thresholds=overrides[0], mdc=overrides[1], engine=engine)  # type: ignore[arg-type]
+
+
+def check_overrides(kb: KnowledgeBase, thresholds: dict[str, float], mdcs: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """Validate ``--threshold`` and ``--mdc`` values against the KB; errors name the flag.
+
+    >>> from hipkb.infer import load_kb
+    >>> check_overrides(load_kb(), {"supine_ir": 30.0}, {})
+    Traceback (most recent call last):
+    ...
+    hipkb.errors.InputError: --threshold supine_ir: unknown threshold 'supine_ir' (did you mean 'supine_hip_ir'?)
+    """
+    from ..case import check_mdc, check_threshold
+
+    checked: list[dict[str, float]] = []
+    for option, values, check in (("--threshold", thresholds, check_threshold), ("--mdc", mdcs, check_mdc)):
+        out = {}
+        for name, value in values.items():
+            try:
+                out[name] = check(kb, name, value)
+            except CaseError as err:
+                raise InputError(f"{option} {name}: {err.message}", hint=err.hint) from None
+        checked.append(out)
+    return checked[0], checked[1]
 
 
 def parse_overrides(values: Sequence[str], option: str) -> dict[str, float]:

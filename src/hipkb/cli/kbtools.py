@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import InputError
+from ..model import KBModel
+from ..sanitize import clean
 from .common import cli, kb_option, load
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -107,3 +110,141 @@ def schema(output: Path | None, check_only: bool, kb_dir: Path | None) -> int:
     written = write_schemas(output, kb)
     click.echo(f"wrote {len(written)} schemas to {output}")
     return 0
+
+
+_TABLES = ("findings", "states", "recommendations", "thresholds")
+_KIND_ORDER = {"strategy": 0, "principle": 1, "exercise": 2, "caution": 3, "assessment": 4}
+
+
+@kb_group.command("list")
+@click.argument("table", type=click.Choice(_TABLES))
+@kb_option
+@_FORMAT
+def list_command(table: str, kb_dir: Path | None, fmt: str) -> int:
+    """List the KB's findings, states, recommendations or thresholds.
+
+    findings and states: label, kind, unit and range, sides, aliases;
+    recommendations: in progression order, with the article's quotes;
+    thresholds: value, measurement error (mdc) and what the number is.
+    """
+    kb = load(kb_dir)
+    rows = kb_rows(kb, table)
+    if fmt == "json":
+        payload = {"kb": {"name": kb.name, "version": kb.version}, table: rows}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        click.echo(kb_text(kb, table, rows), nl=False)
+    return 0
+
+
+def _num(value: float | None) -> int | float | None:
+    """25.0 → 25 in JSON; other values as they are."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def _citation(citation: Any) -> dict[str, Any] | None:
+    return None if citation is None else citation.to_dict()
+
+
+def kb_rows(kb: KBModel, table: str) -> list[dict[str, Any]]:
+    """The rows of ``hipkb kb list TABLE --format json``: plain data, in the KB's (or progression) order."""
+    if table == "findings":
+        return [
+            {
+                "id": f.id, "label": f.label, "kind": f.type, "group": f.group,
+                "unit": f.unit or ("degrees" if f.type == "degrees" else None),
+                "range": [_num(v) for v in f.range] if f.range is not None else None,
+                "sided": f.sided, "aliases": list(f.aliases), "assessment": f.assessment,
+                "threshold": _num(kb.thresholds[f.id].value) if f.id in kb.thresholds else None,
+            }
+            for f in kb.findings.values()
+        ]
+    if table == "states":
+        return [
+            {
+                "id": s.id, "label": s.label, "kind": "state", "unit": None, "range": None,
+                "sided": s.sided, "aliases": [], "tested_by": s.tested_by,
+                "indicated_by": list(s.indicated_by), "opposite": s.opposite,
+            }
+            for s in kb.states.values()
+        ]
+    if table == "recommendations":
+        position = kb.position("recommendations")
+        ordered = sorted(kb.recommendations.values(),
+                         key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.order or 0, position[r.id]))
+        return [
+            {
+                "id": r.id, "label": r.label, "kind": r.kind, "order": r.order, "summary": r.summary,
+                "evidence": r.evidence, "source": _citation(r.source),
+                "rationale": [c.to_dict() for c in r.rationale],
+                "order_source": _citation(r.order_source),
+            }
+            for r in ordered
+        ]
+    return [
+        {
+            "id": t.id, "label": t.label, "value": _num(t.value), "unit": "degrees", "mdc": _num(t.mdc),
+            "evidence": t.evidence, "source": _citation(t.source),
+            "mdc_source": _citation(t.mdc_source),
+            "rationale": [c.to_dict() for c in t.rationale],
+        }
+        for t in kb.thresholds.values()
+    ]
+
+
+def _say_source(kb: KBModel, citation: dict[str, Any] | None, indent: str) -> list[str]:
+    if not citation:
+        return []
+    lines = []
+    ref = citation.get("ref")
+    where = "the article" if ref == "article" else clean(kb.sources[ref].citation) if ref in kb.sources else clean(ref or "")
+    if citation.get("quote"):
+        lines.append(f"{indent}\u201c{clean(citation['quote'])}\u201d ({where})")
+    elif ref:
+        lines.append(f"{indent}{where}")
+    if citation.get("note"):
+        lines.append(f"{indent}note: {clean(citation['note'])}")
+    if citation.get("interpretation"):
+        lines.append(f"{indent}interpretation: {clean(citation['interpretation'])}")
+    return lines
+
+
+def kb_text(kb: KBModel, table: str, rows: list[dict[str, Any]]) -> str:
+    """The text of ``hipkb kb list TABLE``: one block per row, ids first (they are what a case file uses)."""
+    head = f"{table.capitalize()} of the knowledge base {clean(kb.name)} {clean(kb.version)} ({len(rows)})"
+    lines = [head]
+    for row in rows:
+        label = clean(row["label"])
+        if table in ("findings", "states"):
+            sides = "per side" if row["sided"] else "no side"
+            if table == "findings":
+                what = row["kind"]
+                if row["range"] is not None:
+                    what = f"{clean(row['unit'] or 'degrees')} {row['range'][0]:g}–{row['range'][1]:g}"
+                extra = f"; threshold {row['threshold']:g}°" if row["threshold"] is not None else ""
+                info = f"{what}, {sides}; {row['group']}{extra}"
+            else:
+                tests = []
+                if row["tested_by"]:
+                    tests.append(f"tested by {row['tested_by']}")
+                if row["indicated_by"]:
+                    tests.append("indicated by " + ", ".join(row["indicated_by"]))
+                if row["opposite"]:
+                    tests.append(f"opposite of {row['opposite']}")
+                info = "; ".join([f"state, {sides}", *tests])
+            lines.append(f"  {row['id']}: {label}")
+            lines.append(f"      {info}" + (f"; aliases: {', '.join(row['aliases'])}" if row["aliases"] else ""))
+        elif table == "recommendations":
+            order = f" {row['order']}" if row["order"] is not None else ""
+            lines.append(f"  {row['id']} ({row['kind']}{order}): {label}")
+            lines += _say_source(kb, row["source"], "      ")
+            for extra in row["rationale"]:
+                lines += _say_source(kb, extra, "      ")
+        else:
+            mdc = f", measurement error (mdc) {row['mdc']:g}°" if row["mdc"] is not None else ""
+            lines.append(f"  {row['id']} = {row['value']:g}°{mdc}: {label}")
+            lines.append(f"      evidence: {row['evidence']}")
+            lines += _say_source(kb, row["source"], "      ")
+            if row["mdc_source"]:
+                lines += [f"      mdc: {line.strip()}" for line in _say_source(kb, row["mdc_source"], "")]
+    return "\n".join(lines) + "\n"
