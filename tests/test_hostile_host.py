@@ -2,7 +2,7 @@
 
 experta calls ``logging.basicConfig()`` at import and needs
 ``collections.Mapping`` (gone since Python 3.10) while it imports; both are
-contained in hipkb.compile. Each check runs in a fresh interpreter, because
+contained in hipkb.engines.experta. Each check runs in a fresh interpreter, because
 in this test process experta may already have been imported by other tests.
 """
 
@@ -28,8 +28,10 @@ SETUP
 before = state()
 import hipkb
 after_import = state()
-result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 12, "right": 40}, "rib_cage_side_bend": True}})
-assert result.conclusions
+case = {"findings": {"supine_hip_ir": {"left": 12, "right": 40}, "rib_cage_side_bend": True}}
+assert hipkb.assess(case).conclusions
+assert "experta" not in sys.modules, "the default (compiled) engine never imports experta"
+assert hipkb.assess(case, engine="experta").conclusions
 import experta  # really imported by now
 after_assess = state()
 print(json.dumps({"before": before, "after_import": after_import, "after_assess": after_assess,
@@ -63,7 +65,7 @@ def test_a_host_collections_mapping_is_left_in_place() -> None:
         "import collections, collections.abc\n"
         "collections.Mapping = collections.abc.Mapping\n"
         "import hipkb\n"
-        "hipkb.assess({'findings': {'hip_hike': 'left'}})\n"
+        "hipkb.assess({'findings': {'hip_hike': 'left'}}, engine='experta')\n"
         "print(collections.Mapping is collections.abc.Mapping)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
