@@ -285,7 +285,7 @@ class _Reader:
             keys = (self.key("supine_hip_ir"), *(self.key(p) for p in observed))
             seen = " and ".join(words.name(self.kb, p) for p in observed)
             con.append(Argument(
-                f"{seen}: supine IR is low with the pelvis out of position, so the test does not isolate the capsule",
+                f"the pelvis was out of position during the test ({seen}), so the low reading does not isolate the capsule",
                 self.rule_source("ir_test_confounded_by_pelvic_position"), keys,
             ))
         within = self.within_range()

@@ -85,7 +85,7 @@ class Explanation:
     def title(self, answer: Answer) -> str:
         where = words.on_side(answer.side)
         name = words.lower_first(self.label)
-        if self.question == "why" and self.id == "ir_limited" and isinstance(answer, WhyAnswer):
+        if self.question == "why" and isinstance(answer, WhyAnswer) and answer.differential is not None:
             return f"Why is hip internal rotation {'limited' if answer.holds else 'not limited'} {where}?"
         return f"{_TITLES[self.question]}: {name}, {where}" + ("" if self.question == "how" else "?")
 

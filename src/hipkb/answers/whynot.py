@@ -114,6 +114,7 @@ class RuleCheck:
     label: str
     option: int
     context: Side
+    branch: int  # the branch's index in the KB (engines report firings as (branch, context))
     fired: bool
     failure: Failure | None
     text: str | None  # the failure in words
@@ -131,7 +132,8 @@ class RuleCheck:
                 "threshold": f.threshold,
                 "text": self.text,
             }
-        return {"rule": self.rule, "label": self.label, "option": self.option, "fired": self.fired, "failure": failure}
+        return {"rule": self.rule, "label": self.label, "option": self.option, "branch": self.branch,
+                "fired": self.fired, "failure": failure}
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def why_not(result: Result, key: Key) -> WhyNotAnswer:
             fired = (branch.index, context) in firings
             failure = branch.first_failure(facts, context)
             text = None if failure is None else failure_text(result, facts, failure)
-            checks.append(RuleCheck(branch.rule.id, clean(branch.rule.label), branch.option, context, fired, failure, text))
+            checks.append(RuleCheck(branch.rule.id, clean(branch.rule.label), branch.option, context, branch.index,
+                                    fired, failure, text))
     given = key in result.case.given
     concluded = given or any(c.fired for c in checks)
     withdrawn = None if holds or not concluded else _withdrawal(result, key)
