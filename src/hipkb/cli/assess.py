@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from .common import case_options, cli, format_option, load_result
+from .common import case_argument, case_options, cli, format_option, load_result
 
 
 @cli.command()
-@click.argument("case", type=click.Path(path_type=Path))
+@case_argument
 @format_option()
 @click.option(
     "--detail", type=click.Choice(["brief", "full"]), default="brief", show_default=True,

@@ -80,7 +80,7 @@ def case_template(kb: KBModel) -> str:
 @cli.command("new-case")
 @kb_option
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), default=None, metavar="FILE",
+    "-o", "--output", type=click.Path(path_type=Path, readable=False), default=None, metavar="FILE",
     help="Write the template to FILE (default: print it).",
 )
 def new_case(kb_dir: Path | None, output: Path | None) -> int:

@@ -37,7 +37,19 @@ __all__ = [
     "parse_overrides",
     "check_overrides",
     "version_text",
+    "CASE_PATH",
+    "case_argument",
 ]
+
+#: The type of a CASE argument: a path that click does not check, so hipkb's
+#: reader reports a missing or unreadable file in its own one line
+#: (``FILE: permission denied``) instead of click's usage block.
+CASE_PATH = click.Path(path_type=Path, exists=False, readable=False)
+
+
+def case_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The CASE argument (the command receives ``case``: a Path, unchecked)."""
+    return click.argument("case", type=CASE_PATH)(func)
 
 
 def version_text() -> str:
@@ -76,7 +88,7 @@ def cli(debug: bool) -> None:
 
 def kb_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--kb", "kb_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
+        "--kb", "kb_dir", type=click.Path(path_type=Path, readable=False), default=None, metavar="DIR",
         help="Knowledge base directory (default: the bundled KB).",
     )(func)
 

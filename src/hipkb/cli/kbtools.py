@@ -22,10 +22,10 @@ def kb_group() -> None:
 
 
 @kb_group.command("check")
-@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.argument("directory", required=False, type=click.Path(path_type=Path, readable=False))
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
-    "--source", "article", type=click.Path(path_type=Path), default=None, metavar="ARTICLE.txt",
+    "--source", "article", type=click.Path(path_type=Path, readable=False), default=None, metavar="ARTICLE.txt",
     help="The article's text: check that every quote is in it.",
 )
 @_FORMAT
@@ -47,7 +47,7 @@ def check(directory: Path | None, strict: bool, article: Path | None, fmt: str) 
 
 @kb_group.command("coverage")
 @click.option(
-    "--cases", type=click.Path(path_type=Path), default=Path("tests/cases"), show_default=True,
+    "--cases", type=click.Path(path_type=Path, readable=False), default=Path("tests/cases"), show_default=True,
     help="Directory of scenario files.",
 )
 @kb_option
@@ -81,7 +81,7 @@ def coverage(cases: Path, kb_dir: Path | None, strict: bool, fail_under: float |
 
 @kb_group.command("schema")
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), default=None, metavar="DIR",
+    "-o", "--output", type=click.Path(path_type=Path, readable=False), default=None, metavar="DIR",
     help="Write one *.schema.json file per schema into DIR (default: print them all as one JSON object).",
 )
 @click.option("--check", "check_only", is_flag=True, help="With -o: write nothing, exit 1 when DIR's schemas are stale.")
