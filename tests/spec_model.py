@@ -43,7 +43,13 @@ Readings where the texts leave a choice (each is checked by an example test):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Iterable
+
+
+def _dec(x) -> Decimal:
+    """A reading as the decimal a person typed (float artefacts of arithmetic never decide a comparison)."""
+    return x if isinstance(x, Decimal) else Decimal(str(x))
 
 # ---------------------------------------------------------------------------
 # Vocabulary and defaults (D "Stable vocabulary", R "The rules")
@@ -286,14 +292,14 @@ class _Case:
         if v is None or side is None:
             return False, frozenset()
         t = self.t[threshold_id or fid]
-        return v < t, self._borderline(fid, side, v - t, fid)
+        return v < t, self._borderline(fid, side, _dec(v) - _dec(t), fid)
 
     def at_least(self, fid: str, side: str | None, threshold_id: str | None = None):
         v = self.value(fid, side)
         if v is None or side is None:
             return False, frozenset()
         t = self.t[threshold_id or fid]
-        return v >= t, self._borderline(fid, side, v - t, fid)
+        return v >= t, self._borderline(fid, side, _dec(v) - _dec(t), fid)
 
     def lower_side(self, fid: str, side: str | None, threshold_id: str):
         """{lower_side: F, by_more_than: T}: F here is lower than on the other side by more than T.
@@ -305,13 +311,14 @@ class _Case:
         here, there = self.value(fid, side), self.value(fid, OTHER[side])
         if here is None or there is None:
             return False, frozenset()
-        difference = there - here
-        t = self.t[threshold_id]
+        # readings are decimals a person typed: compare them as decimals (16.1 - 6.1 is exactly 10)
+        difference = _dec(there) - _dec(here)
+        t = _dec(self.t[threshold_id])
         return difference > t, self._borderline(fid, side, difference - t, "supine_hip_ir")
 
     def _borderline(self, fid, side, margin, mdc_id):
         mdc = self.mdc.get(mdc_id)
-        if mdc is not None and abs(margin) < mdc:
+        if mdc is not None and abs(_dec(margin)) < _dec(mdc):
             return frozenset({(fid, side)})
         return frozenset()
 

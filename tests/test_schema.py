@@ -63,8 +63,18 @@ def test_every_schema_is_a_valid_draft_2020_12_schema(schemas):
         assert schema["$id"] == name
 
 
-def test_generation_is_deterministic(kb):
-    assert dumps(generate(kb)) == dumps(generate(kb))
+def test_generation_is_deterministic_across_processes(kb):
+    """The same KB gives the same schema bytes in a fresh process (hash seeds differ)."""
+    import subprocess
+    import sys
+
+    code = "from hipkb.schema import generate, dumps; from hipkb.kb import load_model; print(dumps(generate(load_model())))"
+    runs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout
+        for seed in ("1", "2")
+    }
+    assert runs == {dumps(generate(kb)) + "\n"}
 
 
 def test_cli_writes_and_checks_schemas(tmp_path, capsys, schemas):
@@ -256,3 +266,67 @@ def test_case_schema_accepts_exactly_what_the_case_reader_accepts(kb, schemas, i
     except CaseError:
         accepted = False
     assert is_valid(schemas["case.schema.json"], case) == accepted
+
+
+# -- the result schema (hipkb assess --format json) -----------------------------------
+
+result_findings = st.fixed_dictionaries({}, optional={
+    "supine_hip_ir": st.dictionaries(st.sampled_from(["left", "right"]), st.integers(0, 60), max_size=2),
+    "straight_leg_raise": st.dictionaries(st.sampled_from(["left", "right"]), st.integers(20, 100), max_size=2),
+    "supine_hip_flexion": st.dictionaries(st.sampled_from(["left", "right"]), st.integers(60, 140), max_size=2),
+    "pelvis_forward": st.sampled_from([True, False, "left", "right", []]),
+    "hip_hike": st.sampled_from([True, "left", "right"]),
+    "foot_pronation": st.sampled_from([True, "left", "right"]),
+    "rib_cage_side_bend": st.booleans(),
+    "lumbar_arch": st.booleans(),
+    "pinch_in_flexion_ir": st.sampled_from(["left", "right", False]),
+    "pinch_in_extension_abduction": st.sampled_from(["left", "right"]),
+    "deep_external_rotators_stiff": st.sampled_from(["left", "right"]),
+    "ir_limited": st.sampled_from(["left", "right"]),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(findings=result_findings, subject=st.one_of(st.none(), st.text(st.characters(categories=["L", "N"]), max_size=8)))
+def test_every_result_validates_against_the_shipped_result_schema(kb, findings, subject):
+    shipped = json.loads((bundled_schema_path() / "result.schema.json").read_text(encoding="utf-8"))
+    case = {"findings": findings, **({"subject": subject} if subject else {})}
+    data = kb.assess(case).to_dict()
+    errors = [e.message for e in Validator(shipped).iter_errors(data)]
+    assert errors == []
+
+
+def _demo(kb):
+    return kb.assess(REPO / "examples" / "demo-01.yaml").to_dict()
+
+
+@pytest.mark.parametrize("name,breakage", [
+    ("unknown top-level key", lambda d: d.update(engine="compiled")),
+    ("schema version 1", lambda d: d.update(schema_version=1)),
+    ("status outside the closed enum", lambda d: d["conclusions"][0].update(status="probable")),
+    ("evidence outside the closed enum", lambda d: d["conclusions"][0].update(evidence="expert-opinion")),
+    ("kind outside the closed enum", lambda d: d["recommendations"][0].update(kind="drill")),
+    ("a side that is not left, right or null", lambda d: d["conclusions"][0].update(side="both")),
+    ("a conclusion without justifications", lambda d: d["conclusions"][0].update(justifications=[])),
+    ("an unknown key in a conclusion", lambda d: d["conclusions"][0].update(confidence=0.9)),
+    ("a missing field", lambda d: d["recommendations"][0].pop("assumptions")),
+    ("an assumption without its side", lambda d: d["conclusions"][3]["assumptions"][0].pop("side")),
+    ("a key that is not ID/SIDE", lambda d: d["recommendations"][0]["justifications"][0].update(because=["Left IR"])),
+    ("a measurement with text for a number", lambda d: d["conclusions"][0]["measurement"].update(margin="-13")),
+    ("a disagreement keeping a status outside the enum", lambda d: d.update(disagreements=[
+        {"side": "left", "kept": {"id": "ir_within_range", "status": "sure"}, "dropped": [{"id": "ir_limited", "status": "predicted"}],
+         "withdrawn": [], "reason": "x"}])),
+])
+def test_the_result_schema_rejects_broken_results(kb, schemas, name, breakage):
+    data = _demo(kb)
+    assert is_valid(schemas["result.schema.json"], data)
+    broken = copy.deepcopy(data)
+    breakage(broken)
+    assert not is_valid(schemas["result.schema.json"], broken), name
+
+
+def test_the_result_schema_describes_the_differential_standings(schemas):
+    """DESIGN's standings are a closed vocabulary (why ir_limited --format json)."""
+    contributor = schemas["result.schema.json"]["$defs"]["contributor"]
+    assert set(contributor["properties"]["standing"]["enum"]) == {
+        "supported", "confounded", "argued against", "not assessed", "present", "absent", "not recorded"}

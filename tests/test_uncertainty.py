@@ -236,18 +236,15 @@ def test_cli_threshold_and_mdc_overrides_reach_the_measurement(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# Known core bug (reported to the lead): float subtraction decides "strictly"
+# "Strictly" in decimal terms: float subtraction never decides a comparison
 
 
-@pytest.mark.xfail(strict=True, reason="core: |margin| < mdc is decided on the float difference; "
-                                        "20.8 − 25 = −4.199999999999999, so a margin of exactly 4.2 counts as < 4.2")
 def test_a_decimal_margin_equal_to_the_mdc_is_not_borderline():
     m = measurement(assess({"supine_hip_ir": {"left": 20.8}}, mdc={"supine_hip_ir": 4.2}), "ir_limited", "left")
     assert m.to_dict()["margin"] == -4.2
     assert m.borderline is False
 
 
-@pytest.mark.xfail(strict=True, reason="core: lower_side compares the float difference 16.1 − 6.1 = "
-                                        "10.000000000000002 with 10, so sides 10° apart count as 'more than 10'")
 def test_sides_exactly_the_threshold_apart_in_tenths_are_not_asymmetric():
-    assert not assess({"supine_hip_ir": {"left": 6.1, "right": 16.1}}).holds("ir_asymmetry", "left")
+    for engine in ("compiled", "experta"):
+        assert not assess({"supine_hip_ir": {"left": 6.1, "right": 16.1}}, engine=engine).holds("ir_asymmetry", "left")

@@ -109,8 +109,15 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     """Load and validate a KB directory (default: the one shipped with hipkb).
 
     Raises :class:`~hipkb.errors.KBError` for the first problem, located as FILE:LINE:COL.
+    A KB whose files have not changed since an earlier load comes from the
+    user cache (parsed data and compiled evaluator; :mod:`hipkb.kbcache`).
     """
-    return KnowledgeBase.from_model(load_model(path))
+    from .kbcache import load as load_cached
+
+    model, evaluator = load_cached(path)
+    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in dataclasses.fields(KBModel)})
+    object.__setattr__(kb, "_evaluator", evaluator)
+    return kb
 
 
 # --------------------------------------------------------------------------
@@ -334,8 +341,7 @@ class _Resolver:
         return evidence
 
     def is_borderline(self, finding: str, margin: float) -> bool:
-        mdc = self.mdc.get(finding)
-        return mdc is not None and abs(margin) < mdc
+        return _borderline(margin, self.mdc.get(finding))
 
     # -- opposites
 
@@ -426,8 +432,8 @@ class _Resolver:
 
     def measurement(self, reading: Any) -> Measurement:
         mdc = self.mdc.get(reading.finding)
-        return Measurement(reading.finding, reading.side, reading.value, reading.threshold, reading.margin, mdc,
-                           mdc is not None and abs(reading.margin) < mdc, reading.threshold_id)
+        return Measurement(reading.finding, reading.side, reading.value, reading.threshold, round(reading.margin, 6), mdc,
+                           _borderline(reading.margin, mdc), reading.threshold_id)
 
     def conclusion(self, key: Key, item: _Info, info: Mapping[Key, _Info]) -> Conclusion:
         state = self.kb.states[key[0]]
@@ -506,6 +512,11 @@ def resolve(kb: KBModel, case: Case, thresholds: Mapping[str, float], mdc: Mappi
             firings: Iterable[Firing]) -> Result:
     """Turn an engine's firings into a :class:`~hipkb.result.Result`."""
     return _Resolver(kb, case, thresholds, mdc, firings).build()
+
+
+def _borderline(margin: float, mdc: float | None) -> bool:
+    """|margin| < mdc, strictly, in decimal terms (20.8 − 25 is 4.2 from the threshold, not 4.1999…)."""
+    return mdc is not None and abs(round(margin, 6)) < mdc
 
 
 def _derivable_without(banned: Key, candidates: Sequence[_Candidate], comp_of: Mapping[Key, int]) -> set[Key]:

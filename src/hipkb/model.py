@@ -386,9 +386,10 @@ class Condition:
             if not _number(here) or not _number(there):
                 return None
             limit = facts.thresholds[self.threshold or ""]
-            if not there - here > limit:  # type: ignore[operator]
+            difference = side_difference(there, here)  # type: ignore[arg-type]
+            if not difference > limit:
                 return None
-            reading = Reading(ref, context, there - here, self.threshold or "", limit, "more_than")  # type: ignore[operator]
+            reading = Reading(ref, context, difference, self.threshold or "", limit, "more_than")
             return Match(premises=((ref, context), (ref, other_side(context))), readings=(reading,))
         keys = tuple((ref, s) for s in sides)
         if self.kind == "state":
@@ -435,7 +436,7 @@ class Condition:
                 if not _number(facts.findings.get(key)):
                     return Failure(self, key, "not recorded")
             limit = facts.thresholds[self.threshold or ""]
-            diff = facts.findings[(ref, other_side(context))] - facts.findings[(ref, context)]  # type: ignore[operator]
+            diff = side_difference(facts.findings[(ref, other_side(context))], facts.findings[(ref, context)])  # type: ignore[arg-type]
             return Failure(self, (ref, context), "not more than", diff, limit)
         for side in sides:
             key = (ref, side)
@@ -491,7 +492,7 @@ class Condition:
             if context is None:
                 return None
             this, that = (ref, context), (ref, other_side(context))
-            return f"F.get({that!r}, NAN) - F.get({this!r}, NAN) > T[{self.threshold!r}]"
+            return f"round(F.get({that!r}, NAN) - F.get({this!r}, NAN), 6) > T[{self.threshold!r}]"
         parts = []
         for side in sides:
             key = (ref, side)
@@ -543,6 +544,20 @@ class Condition:
         if self.kind == "lower_side":
             return f"{self.ref} lower than on the other side by more than {self.threshold}"
         return f"{self.ref}{where} holds"
+
+
+def side_difference(there: float, here: float) -> float:
+    """The side-to-side difference of two readings, in decimal terms.
+
+    Readings are decimals typed by a person; their float difference can be
+    off in the 15th digit (16.1 - 6.1 = 10.000000000000002), which must not
+    make "exactly 10 apart" count as "more than 10". Six places are far
+    below any goniometer's resolution.
+
+    >>> side_difference(16.1, 6.1)
+    10.0
+    """
+    return round(there - here, 6)
 
 
 def _number(value: object) -> bool:

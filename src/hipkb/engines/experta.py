@@ -23,7 +23,7 @@ import threading
 from typing import Any, Iterable, Mapping
 
 from ..errors import InferenceError
-from ..model import SIDES, Condition, KBModel, Key, Side, other_side
+from ..model import SIDES, Condition, KBModel, Key, Side, other_side, side_difference
 from . import Firing
 from .compiled import units
 
@@ -115,7 +115,7 @@ class ExpertaEngine:
         if cond.kind == "lower_side":
             assert context is not None
             here, there, limit = getattr(x.MATCH, f"{var}h"), getattr(x.MATCH, f"{var}o"), getattr(x.MATCH, f"{var}t")
-            test = _test(f"lambda {var}h, {var}o, {var}t: {var}o - {var}h > {var}t")
+            test = _test(f"lambda {var}h, {var}o, {var}t: side_difference({var}o, {var}h) > {var}t")
             return [F(name=ref, side=context, value=here), F(name=ref, side=other_side(context), value=there),
                     T(name=cond.threshold, value=limit), x.TEST(test)]
         out: list[Any] = []
@@ -173,7 +173,7 @@ class ExpertaEngine:
 
 def _test(source: str) -> Any:
     # The source is built from condition indices and comparison operators only, never from KB text.
-    return eval(source, {"__builtins__": {}})  # noqa: S307
+    return eval(source, {"__builtins__": {}, "side_difference": side_difference})  # noqa: S307
 
 
 def _order(item: tuple[Key, Any]) -> tuple[str, str]:
