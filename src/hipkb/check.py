@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 from .errors import InputError, KBError, Location
 from .kb import FILES, Problem, bundled_kb_path, read_kb
 from .model import KBModel as KnowledgeBase
-from .model import Citation, Condition
+from .model import Citation, flatten
 from .source import Document, read_document
 
 __all__ = ["CheckReport", "Article", "check_kb", "unused_ids", "check_quotes", "text_report", "MIN_PIECE"]
@@ -233,8 +233,9 @@ def unused_ids(kb: KnowledgeBase) -> list[Problem]:
     read: set[str] = set()
     for rule in kb.inference_rules:
         concluded.update(rule.then)
-        read.update(c.ref for c in _flat(rule.when) if c.ref is not None)
+        read.update(c.ref for c in flatten(rule.when) if c.ref is not None and not c.implicit)
     linked = {end for link in kb.links.values() for end in (link.cause, link.effect)}
+    read.update(a.target for rec in kb.recommendations.values() for a in rec.addresses)
     out = []
     for state in kb.states.values():
         if state.id not in concluded | read | linked:
@@ -295,17 +296,19 @@ def _citations(kb: KnowledgeBase) -> Iterable[Citation]:
     for rec in kb.recommendations.values():
         yield rec.source
         yield from rec.rationale
+        yield from (a.source for a in rec.addresses)
+        if rec.order_source is not None:
+            yield rec.order_source
     for threshold in kb.thresholds.values():
         yield from threshold.rationale
+        if threshold.mdc_source is not None:
+            yield threshold.mdc_source
 
 
 def _warning(location: Location | None, message: str, hint: str, code: str) -> Problem:
     return Problem("warning", message, location or Location("kb"), hint, code)
 
 
-def _flat(conditions: Iterable[Condition]) -> Iterator[Condition]:
-    for c in conditions:
-        yield from (c.options if c.kind == "any" else (c,))
 
 
 # --------------------------------------------------------------------------

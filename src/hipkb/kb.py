@@ -688,13 +688,14 @@ class _Builder:
         try:
             graphlib.TopologicalSorter(graph).prepare()
         except graphlib.CycleError as err:
-            nodes: list[str] = list(err.args[1])  # [a, b, ..., a], each a predecessor of the next in reverse
-            nodes.reverse()
-            links = [via[(a, b)] for a, b in zip(nodes, nodes[1:]) if (a, b) in via]
+            nodes: list[str] = list(err.args[1])[:-1]  # [a, b, ..., a]: each a cause of the next
+            links = [via[(a, b)] for a, b in zip(nodes, nodes[1:] + nodes[:1]) if (a, b) in via]
             order = {link_id: i for i, link_id in enumerate(self.links)}
-            # Blame the link declared last: most often the one just added.
-            last = max(links, key=lambda l: order[l.id]) if links else None
-            self._problem(last.location if last else None, f"causal links form a cycle: {' → '.join(nodes)}", "cycle",
+            # Blame the link declared last (most often the one just added), and start the cycle there.
+            last = max(links, key=lambda l: order[l.id])
+            start = nodes.index(last.cause)
+            shown = nodes[start:] + nodes[:start] + [last.cause]
+            self._problem(last.location, f"causal links form a cycle: {' → '.join(shown)}", "cycle",
                           "remove a link of the cycle, or mark it 'use: explain'")
 
     def build(self, name: str, version: str) -> KBModel:
