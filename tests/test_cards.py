@@ -37,7 +37,7 @@ PINCH = {"subject": "pinch", "findings": {
 BOTH = {"subject": "both", "findings": {"supine_hip_ir": {"left": 15, "right": 18}}}
 SUSPECTED = {"findings": {"hip_hike": "left", "lumbar_arch": True}}
 PREDICTED = {"findings": {"straight_leg_raise": {"left": 40}}}
-CASES = {"demo-01": DEMO, "pinch": PINCH, "both": BOTH, "suspected": SUSPECTED, "predicted": PREDICTED}
+CASES: dict[str, Any] = {"demo-01": DEMO, "pinch": PINCH, "both": BOTH, "suspected": SUSPECTED, "predicted": PREDICTED}
 
 STATUSES = {"measured", "given", "indicated", "inferred", "predicted"}
 EVIDENCE = {"clinical-norm", "coaching-model", "interpretation", "assessor"}

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import click
 import pytest
@@ -109,18 +109,22 @@ def test_assess_has_the_options_every_case_command_takes() -> None:
 
 #: Commands of other modules still missing options when this was written (for the lead; strict:
 #: remove a name once its command has them).
-_PENDING_OPTIONS = {"assess-many", "diagram"}
+_PENDING_OPTIONS = {"assess-many"}
+#: ``hipkb report CASE -o FILE.html`` writes HTML: it has no text or JSON to offer (DESIGN, Diagrams
+#: and the HTML report); every other option applies to it.
+_NO_TEXT_OR_JSON = {"report"}
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"hipkb {name}: --engine/--mdc not yet added by its module's owner"))
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"hipkb {name}: options not yet added by its module's owner"))
     if name in _PENDING_OPTIONS else name
     for name, _ in _case_commands()
 ])
 def test_every_case_command_has_the_case_options(name: str) -> None:
     command = dict(_case_commands())[name]
     options = {o for p in command.params for o in p.opts}
-    missing = {"--kb", "--threshold", "--mdc", "--engine", "--format"} - options
+    wanted = {"--kb", "--threshold", "--mdc", "--engine"} | (set() if name in _NO_TEXT_OR_JSON else {"--format"})
+    missing = wanted - options
     assert not missing, f"hipkb {name} lacks {sorted(missing)}"
 
 
@@ -389,7 +393,7 @@ def test_kb_list_unknown_table_is_a_usage_error() -> None:
 # Output failures, in a real process
 
 
-def hipkb_process(*args: str, stdout: object = subprocess.PIPE, close_stdout: bool = False) -> subprocess.CompletedProcess[bytes]:
+def hipkb_process(*args: str, stdout: Any = subprocess.PIPE, close_stdout: bool = False) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(SRC)
     return subprocess.run(

@@ -109,9 +109,10 @@ def test_demo_bottom_line() -> None:
     bottom = section(report("demo-01"), "Bottom line")
     assert side_block(bottom, "Left hip") == [
         "Supine IR 12°, below the 25° threshold: limited.",
-        # DESIGN's differential: the capsule (indicated by the drop), the chain (short SLR),
-        # the ribcage side-bend (unsided, observed)
-        "Contributing: posterior hip capsule closed; pelvic chain; ribcage, knee and foot.",
+        # DESIGN's differential: the capsule (indicated by the drop), the chain (short SLR: 45° is
+        # within the SLR's 6° MDC of its 50° threshold, so borderline), the ribcage side-bend (unsided)
+        "Contributing: posterior hip capsule closed; pelvic chain (borderline straight leg raise angle 45°); "
+        "ribcage, knee and foot.",
         # the article's exercises in its order
         "Start with: Arm bar, then Front foot elevated split squat, then Cable crossover step-up.",
     ]
@@ -221,10 +222,10 @@ def test_compensations_are_shown_with_the_limitation_they_express() -> None:
 
 def test_status_and_evidence_in_words() -> None:
     left = side_block(section(report("demo-01"), "Conclusions"), "Left hip")
-    assert left[0] == ("Hip internal rotation limited: measured, 12°, below the 25° threshold (clinical norm); "
+    assert left[0] == ("Hip internal rotation limited: measured, 12°, below the 25° threshold; evidence: clinical norm; "
                        "shows as hip hike and rib cage side-bend")
     capsule = next(line for line in left if line.startswith("Posterior hip capsule closed:"))
-    assert capsule.endswith("(coaching model)") and "indicated by" in capsule
+    assert capsule.endswith("; evidence: coaching model") and "indicated by" in capsule
 
 
 @pytest.mark.parametrize("name", ALL)

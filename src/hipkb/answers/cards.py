@@ -180,9 +180,10 @@ def _detail(result: Result, recs: Sequence[RecommendationResult]) -> str:
     if source is not None and source.quote:
         where = "the article" if source.ref == "article" else (source.ref or "the KB")
         lines += ["", f"> \u201c{markdown_escape(source.quote)}\u201d ({markdown_escape(where)})"]
-    if source is not None and not source.quote and source.ref in kb.sources:
+    outside = kb.sources.get(source.ref) if source is not None and source.ref and not source.quote else None
+    if source is not None and outside is not None:
         note = f" {source.note}" if source.note else ""
-        lines += ["", f"Source: {markdown_escape(kb.sources[source.ref].citation + note)}"]
+        lines += ["", f"Source: {markdown_escape(outside.citation + note)}"]
     if source is not None and source.interpretation:
         lines += ["", f"_Interpretation: {markdown_escape(source.interpretation)}_"]
     lines += ["", "_A coaching model, not a diagnosis._"]

@@ -17,11 +17,11 @@ exercises numbered in this person's order. ``detail="full"`` adds the ids,
 rule ids and the article's quotes.
 
 >>> import hipkb
->>> result = hipkb.assess("examples/demo-01.yaml")
+>>> result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 12, "right": 40}}})
 >>> for line in bottom_line(result)[0].lines:
 ...     print(line)
 Supine IR 12°, below the 25° threshold: limited.
-Contributing: posterior hip capsule closed; pelvic chain; ribcage, knee and foot.
+Contributing: posterior hip capsule closed.
 Start with: Arm bar, then Front foot elevated split squat, then Cable crossover step-up.
 >>> print(text_report(result).splitlines()[0])
 Bottom line
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence, cast
 
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
 from ..sanitize import clean
@@ -98,6 +98,7 @@ _KIND_TITLES = {
 }
 _KIND_ORDER = {"principle": 0, "strategy": 1, "caution": 2, "assessment": 3, "exercise": 4}
 _SIDE_ORDER = {"left": 0, "right": 1, None: 2}
+_SIDES: tuple[Side, Side] = ("left", "right")
 
 
 # --------------------------------------------------------------------------
@@ -124,11 +125,11 @@ def _name(kb: KBModel, item_id: str) -> str:
     return _lower(_label(kb, item_id))
 
 
-def _side_name(side: Side) -> str:
+def _side_name(side: str | None) -> str:
     return side if side is not None else "no side"
 
 
-def sides_text(sides: Iterable[Side]) -> str:
+def sides_text(sides: Iterable[str | None]) -> str:
     """Sides merged in their fixed order: ``left, right`` (``no side`` for what has none).
 
     >>> sides_text(["right", None, "left"])
@@ -178,7 +179,7 @@ def markdown_escape(text: str) -> str:
 def _reading(result: Result, m: Measurement) -> str:
     """``12°, below the 25° threshold`` (or the side-to-side difference for an asymmetry)."""
     if m.threshold_id and m.threshold_id != m.finding and m.threshold_id in result.kb.states:
-        return f"{_deg(m.value)} lower than the other side (more than {_deg(m.threshold)})"
+        return f"a {_deg(m.value)} difference between the sides (more than {_deg(m.threshold)})"
     compare = "below" if m.margin < 0 else "at or above"
     return f"{_deg(m.value)}, {compare} the {_deg(m.threshold)} threshold"
 
@@ -193,7 +194,7 @@ def _borderline_sentence(m: Measurement) -> str:
 
 def _assumptions_line(kb: KBModel, keys: Sequence[Key]) -> str:
     """``assuming no pelvis forward … (left; not recorded)``: each item once, with its sides."""
-    sides: dict[str, list[Side]] = {}
+    sides: dict[str, list[str | None]] = {}
     for item, side in keys:
         sides.setdefault(item, []).append(side)
     by_where: dict[str, list[str]] = {}
@@ -247,7 +248,7 @@ def _roots(result: Result, keys: Iterable[Key], seen: set[Key] | None = None) ->
         if key[0] in result.kb.findings or key in result.case.given:
             out.append(key)
             continue
-        item = result.item(key[0], key[1]) if key[0] in result.kb.states else None
+        item = result.item(key[0], cast(Side, key[1])) if key[0] in result.kb.states else None
         if item is not None and item.justifications:
             out += _roots(result, item.justifications[0].because, seen)
     return out
@@ -282,7 +283,7 @@ def bottom_line(result: Result) -> tuple[BottomLine, ...]:
     Left and right always have one (their IR reading, or "not measured");
     no side only when something in the result belongs to no side.
     """
-    out = [BottomLine(side, _side_bottom_line(result, side)) for side in SIDES]
+    out = [BottomLine(side, _side_bottom_line(result, side)) for side in _SIDES]
     if any(c.side is None for c in result.conclusions) or any(r.side is None for r in result.recommendations):
         lines = _side_bottom_line(result, None)
         if lines:
@@ -345,7 +346,17 @@ def _contributors_line(result: Result, side: Side) -> str | None:
 
     if not supports_differential(result.kb):
         return None
-    held = [_short(clean(c.label)) for c in differential(result, side) if c.holds]
+    # borderline readings behind a contributor; the IR reading's own line already flags its own
+    shaky = {k for c in result.conclusions if c.side == side for k in c.borderline if k[0] != _IR_FINDING}
+    held = []
+    for contributor in differential(result, side):
+        if not contributor.holds:
+            continue
+        name = _short(clean(contributor.label))
+        readings = [k for a in contributor.arguments_for for k in a.keys if k in shaky]
+        if readings:
+            name += f" (borderline {_join([_entered(result, k) for k in dict.fromkeys(readings)])})"
+        held.append(name)
     if not held:
         return None
     names = "; ".join(held)
@@ -475,10 +486,10 @@ def _brief_conclusions(result: Result, items: list[Conclusion], shown: set[Key])
         first = group[0]
         if key[0] == "inferred" and len(group) > 1:
             names = _join([_name(result.kb, c.id) for c in group])
-            chained.append(_Entry(f"Inferred through the model's links ({evidence_words(first.evidence)}): {names}"))
+            chained.append(_Entry(f"Inferred through the model's links (evidence: {evidence_words(first.evidence)}): {names}"))
             continue
         label = clean(first.label) + "".join(f"; {_name(result.kb, c.id)}" for c in group[1:])
-        text = f"{label}: {_how(result, first)} ({evidence_words(first.evidence)})"
+        text = f"{label}: {_how(result, first)}; evidence: {evidence_words(first.evidence)}"
         if first.shows_as:
             text += f"; shows as {_join([_name(result.kb, k[0]) for k in first.shows_as])}"
         entries.append(_Entry(text, _conclusion_notes(result, first, shown)))
@@ -517,7 +528,7 @@ def _conclusion_notes(result: Result, c: Conclusion, shown: set[Key]) -> list[st
 
 def _full_conclusion(result: Result, c: Conclusion, shown: set[Key]) -> _Entry:
     kb = result.kb
-    text = f"{clean(c.label)} [{c.id}]: {_how(result, c)} ({evidence_words(c.evidence)})"
+    text = f"{clean(c.label)} [{c.id}]: {_how(result, c)}; evidence: {evidence_words(c.evidence)}"
     if c.shows_as:
         text += f"; shows as {_join([_name(kb, k[0]) for k in c.shows_as])}"
     notes = _conclusion_notes(result, c, shown)
@@ -590,7 +601,7 @@ def _reasons(result: Result, key: Key) -> list[str]:
         return []
     if item in kb.findings:
         return [] if isinstance(result.case.findings.get(key), float) else [_name(kb, item)]
-    c = result.item(item, side) if item in kb.states else None
+    c = result.item(item, cast(Side, side)) if item in kb.states else None
     just = c.justifications[0] if c is not None and c.justifications else None
     if just is not None and just.rule is not None and just.because and all(
             result.case.findings.get(k) is True for k in just.because):

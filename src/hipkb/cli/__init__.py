@@ -49,7 +49,7 @@ class _ClosedStream(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError("text expected")
         if text:
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, debug)
     finally:
         if closed:
-            sys.stdout = None  # type: ignore[assignment]
+            sys.stdout = None
 
 
 def _run(args: list[str], debug: bool) -> int:
@@ -153,7 +153,7 @@ def _detach_stdout() -> None:
     if stream is None or stream is not sys.__stdout__:
         return
     try:
-        fd = stream.fileno()
+        fd = sys.stdout.fileno()
         null = os.open(os.devnull, os.O_WRONLY)
     except (OSError, ValueError):
         return

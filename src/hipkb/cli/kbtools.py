@@ -197,7 +197,8 @@ def _say_source(kb: KBModel, citation: dict[str, Any] | None, indent: str) -> li
         return []
     lines = []
     ref = citation.get("ref")
-    where = "the article" if ref == "article" else clean(kb.sources[ref].citation) if ref in kb.sources else clean(ref or "")
+    outside = kb.sources.get(ref) if isinstance(ref, str) else None
+    where = "the article" if ref == "article" else clean(outside.citation) if outside is not None else clean(ref or "")
     if citation.get("quote"):
         lines.append(f"{indent}\u201c{clean(citation['quote'])}\u201d ({where})")
     elif ref:
