@@ -334,7 +334,7 @@ def failure_text(result: Result, facts: Facts, failure: Failure) -> str:
     if reason == "recorded":
         shown = _value(failure.value)
         if cond.kind == "unassessed":
-            return f"{label} is already recorded{where} ({shown}), so {words.name(kb, cond.ref or '')} is done there"
+            return f"{label} is already recorded{where} ({shown}): {words.name(kb, cond.ref or '')} has been done there"
         return f"{label} is recorded{where} ({shown})"
     if reason == "not below":
         return f"{label} is {words.deg(failure.value)}{where}, not below the {words.deg(failure.threshold)} threshold"  # type: ignore[arg-type]
@@ -448,7 +448,10 @@ def would_hold_if(result: Result, key: Key, *, facts: Facts | None = None) -> tu
     verified.sort(key=lambda alt: (len(alt), [c.sort_key(kb) for c in alt]))
     if verified:
         return tuple(verified), ()
-    return (), tuple(dict.fromkeys([*failed_because, *reasons]))
+    cannot = list(dict.fromkeys([*failed_because, *reasons]))
+    if not cannot:
+        cannot.append(f"no change of up to {MAX_CHANGES} entered findings that the search of its rules finds makes it hold")
+    return (), tuple(cannot)
 
 
 def _verify(result: Result, key: Key, alt: Alternative) -> tuple[bool, str | None]:
@@ -466,6 +469,10 @@ def _verify(result: Result, key: Key, alt: Alternative) -> tuple[bool, str | Non
     for d in rerun.disagreements:
         if any(c.key == key for c in d.dropped) and d.kept is not None:
             return False, f"its opposite would outweigh it: {weighing(rerun, d, key)}"
+        if key in d.withdrawn and d.kept is not None:
+            lost = d.dropped[0]
+            return False, (f"it would rest on {words.thing(kb, lost.key)}, which its opposite would outweigh: "
+                           f"{weighing(rerun, d, lost.key)}")
     return False, None
 
 
@@ -489,8 +496,8 @@ class _Search:
             if key in needs:
                 continue
             needs[key] = set()
-            if key != target and key in self.facts.states:
-                continue  # holds for the engine already
+            if key != target and self.holds(key):
+                continue  # holds already
             for branch, context in self.units(key):
                 for dep in branch.state_keys(context):
                     needs[key].add(dep)
@@ -510,14 +517,17 @@ class _Search:
                 if not changed:
                     break
         found = self.compute(target, target=True)
-        found = [alt for alt in found if alt]
         return found, self.reasons.get(target, [])
 
     def units(self, key: Key) -> list[tuple[Branch, Side]]:
         return [(b, c) for b in self.producers.get(key[0], ()) for c in _contexts(self.kb, b, key)]
 
+    def holds(self, key: Key) -> bool:
+        """True when the state stands in the result (what the engine concluded and kept, or a given state)."""
+        return key in self.result.case.given or (key[0] in self.kb.states and self.result.item(key[0], key[1]) is not None)
+
     def compute(self, key: Key, *, target: bool = False) -> list[Alternative]:
-        if not target and key in self.facts.states:
+        if not target and self.holds(key):
             return [frozenset()]
         units = self.units(key)
         reasons: list[str] = []
@@ -538,6 +548,9 @@ class _Search:
                     break
             found.extend(combos)
         self.reasons[key] = reasons[:6]
+        # Not standing now, it may still follow for the engine (and have been
+        # dropped, or rest on something dropped): look for changes, not for "nothing".
+        found = [alt for alt in found if alt]
         return _minimal(found, self.kb)
 
     def condition(self, cond: Condition, context: Side) -> tuple[list[Alternative], list[str] | None]:
@@ -554,7 +567,7 @@ class _Search:
                 return [], None
             combos: list[Alternative] = [frozenset()]
             for key in keys:
-                options = self.alts.get(key, [frozenset()] if key in facts.states else [])
+                options = self.alts.get(key, [frozenset()] if self.holds(key) else [])
                 if not options:
                     return [], self.reasons.get(key) or [f"{words.NO_EVIDENCE} {words.thing(kb, key)}"]
                 combos = _product(combos, options)
@@ -571,11 +584,14 @@ class _Search:
         found = facts.findings
         if cond.kind == "lower_side":
             assert context is not None
-            there = found.get((ref, other_side(context)))
-            if not isinstance(there, float) or isinstance(there, bool):
-                return [], [f"{words.name(kb, ref)} was not recorded {words.on_side(other_side(context))}"]
-            bound = there - facts.thresholds[cond.threshold or ""]
-            return [frozenset({Change(ref, context, "below", bound)})], None
+            limit = facts.thresholds[cond.threshold or ""]
+            here, there = found.get((ref, context)), found.get((ref, other_side(context)))
+            if isinstance(there, float) and not isinstance(there, bool):
+                return [frozenset({Change(ref, context, "below", there - limit)})], None
+            if isinstance(here, float) and not isinstance(here, bool):
+                # "more than" is strict: one degree above the bound is enough
+                return [frozenset({Change(ref, other_side(context), "at_least", here + limit + 1)})], None
+            return [], [f"{words.name(kb, ref)} was recorded on neither side"]
         changes: list[Change] = []
         for side in sides:
             key = (ref, side)
