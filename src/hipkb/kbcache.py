@@ -1,0 +1,421 @@
+"""A cache of parsed knowledge bases, so a cold ``hipkb`` run skips YAML and code generation.
+
+:func:`load` returns a KB's model and its compiled evaluator. The first time
+it reads the YAML, builds and validates the model, generates and compiles
+the evaluator, and stores what it parsed (every file's data and the
+position of every value) with the evaluator's code object in one file of
+the user cache directory. The next time, when the KB's files are byte for
+byte the same, it reads that file instead of parsing YAML and compiling
+Python; the model is still built and validated from the cached data, by
+the same loader, every time.
+
+Where: ``$HIPKB_CACHE_DIR`` if set (set but empty: no cache), else
+``$XDG_CACHE_HOME/hipkb``, else ``~/.cache/hipkb``; one file per KB
+directory, replaced when the KB changes.
+
+Key: a hash of the KB files' bytes, hipkb's version, the Python version and
+the size and modification time of the modules that shape the entry (as
+Python does for ``.pyc`` files): an edited KB, a new hipkb or another
+Python never reads a stale entry.
+
+Safety: the entry is marshal data (plain values and a code object), never
+pickle. A code object runs when it is loaded, so an entry is read only
+when no one else could have written it: the cache directory and the file
+must belong to the current user and be writable by no one else (POSIX;
+elsewhere there is no cache). An entry carries a hash of its own bytes
+and is checked for shape (the data is plain data, the code uses only the
+names the generated evaluator uses) before use. Anything unexpected — a
+truncated, corrupt or foreign file, a read-only or missing directory, a
+KB with errors — means the KB is loaded from its YAML as if there were no
+cache: never an error, never a different result.
+
+>>> model, evaluator = load()
+>>> model.states["ir_limited"].tested_by
+'supine_hip_ir'
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from .engines.compiled import CompiledEvaluator
+from .kb import FILES, MANIFEST, bundled_kb_path, load_model
+from .model import KBModel
+from .source import MAX_BYTES, Document
+
+try:
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always has it; hashlib costs ~3 ms to import
+    from hashlib import blake2b
+
+__all__ = ["load", "cache_directory", "entry_path", "clear", "FORMAT", "MAX_ENTRY_BYTES"]
+
+#: Bumped whenever the layout of an entry changes.
+FORMAT = 1
+MAGIC = b"hipkb kb cache\n"
+#: Entries larger than this are neither written nor read.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+_DIGEST = 32
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: The modules whose code decides what an entry holds.
+_SHAPERS = ("kbcache", "source", "model", "engines.compiled")
+
+
+def cache_directory() -> Path | None:
+    """Where entries live (not created here), or None when caching is off."""
+    env = os.environ.get("HIPKB_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "hipkb"
+    home = os.path.expanduser("~")
+    if not home or home == "~" or not os.path.isabs(home):
+        return None
+    return Path(home) / ".cache" / "hipkb"
+
+
+def entry_path(path: str | Path | None = None) -> Path | None:
+    """The cache file used for the KB directory ``path`` (default: the bundled KB), or None."""
+    folder = cache_directory()
+    if folder is None:
+        return None
+    return folder / _entry_name(_directory(path))
+
+
+def clear() -> int:
+    """Delete every cache entry hipkb wrote (files ``kb-*.cache`` in the cache directory); return how many."""
+    folder = cache_directory()
+    count = 0
+    if folder is None or not folder.is_dir():
+        return 0
+    for entry in folder.glob("kb-*.cache"):
+        try:
+            entry.unlink()
+            count += 1
+        except OSError:
+            pass
+    return count
+
+
+def load(path: str | Path | None = None, *, cache: bool = True) -> tuple[KBModel, CompiledEvaluator]:
+    """The model of the KB directory ``path`` (default: the bundled KB) and its compiled evaluator.
+
+    Equal to ``load_model(path)`` and ``CompiledEvaluator(model)``, from the
+    cache when it holds this KB (see the module docstring). Raises
+    :class:`~hipkb.errors.KBError` exactly as :func:`~hipkb.kb.load_model` does.
+    """
+    directory = _directory(path)
+    shown = str(path) if path is not None else "kb"
+    snapshot = _snapshot(directory) if cache else None
+    if snapshot is None:
+        model = load_model(path)
+        return model, CompiledEvaluator(model)
+    key = _key(snapshot)
+    folder = _open_cache(cache_directory())
+    name = _entry_name(directory)
+    try:
+        if folder is not None:
+            found = _read_entry(folder, name, key, directory, shown)
+            if found is not None:
+                return found
+        # A miss: parse the YAML once, build from it, and store what was parsed.
+        from .errors import HipkbError, KBError
+        from .source import read_document
+
+        try:
+            docs = {file: read_document(directory / file, error=KBError) for file in snapshot if file != MANIFEST}
+            manifest = read_document(directory / MANIFEST, error=KBError) if MANIFEST in snapshot else None
+        except HipkbError:
+            docs, manifest = {}, None
+        model = _build(directory, shown, {f: (d.data, d.marks) for f, d in docs.items()},
+                       None if manifest is None else manifest.data) if docs else None
+        if model is None:  # the KB has errors: the loader reports them
+            model = load_model(path)
+            return model, CompiledEvaluator(model)
+        evaluator = CompiledEvaluator(model)
+        if folder is not None and _snapshot(directory) == snapshot:  # unchanged while we read it
+            entry = (FORMAT, key, tuple(sorted(docs)), tuple((docs[f].data, docs[f].marks) for f in sorted(docs)),
+                     None if manifest is None else manifest.data, evaluator.code, evaluator.firings)
+            _write_entry(folder, name, entry)
+        return model, evaluator
+    finally:
+        if folder is not None:
+            os.close(folder)
+
+
+# --------------------------------------------------------------------------
+# The KB's files and the key
+
+
+def _directory(path: str | Path | None) -> Path:
+    return Path(path) if path is not None else bundled_kb_path()
+
+
+def _entry_name(directory: Path) -> str:
+    where = os.path.abspath(directory).encode("utf-8", "surrogateescape")
+    return f"kb-{blake2b(where, digest_size=16).hexdigest()}.cache"
+
+
+def _snapshot(directory: Path) -> dict[str, bytes] | None:
+    """The bytes of every KB file, or None when anything is unusual (the loader then reports it)."""
+    try:
+        names = os.listdir(directory)
+    except (OSError, ValueError, TypeError):
+        return None
+    present = set(names)
+    if any(_is_yaml(n) and n not in FILES and n != MANIFEST for n in names):
+        return None  # an unexpected file: an error the loader names
+    out: dict[str, bytes] = {}
+    for file in (*FILES, MANIFEST):
+        if file not in present:
+            if file == MANIFEST:
+                continue
+            return None
+        raw = _read_small(directory / file)
+        if raw is None:
+            return None
+        out[file] = raw
+    return out
+
+
+def _is_yaml(name: str) -> bool:
+    # what the loader's glob("*.y*ml") matches
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot) and suffix.startswith("y") and suffix.endswith("ml")
+
+
+def _read_small(file: Path) -> bytes | None:
+    """A regular file's bytes, if it is one and no larger than the loader accepts."""
+    try:
+        fd = os.open(file, _READ_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            return None
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks = []
+        size = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_BYTES:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _key(snapshot: dict[str, bytes]) -> str:
+    from . import __version__  # noqa: PLC0415  (hipkb is imported by then)
+
+    h = blake2b(digest_size=32)
+    h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{sys.implementation.cache_tag}\0{marshal.version}\0".encode())
+    package = Path(__file__).resolve().parent
+    for module in _SHAPERS:
+        try:
+            info = os.stat(package / (module.replace(".", os.sep) + ".py"))
+            h.update(f"{module}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        except OSError:
+            h.update(f"{module}\0?\0".encode())
+    for file in sorted(snapshot):
+        raw = snapshot[file]
+        h.update(f"{file}\0{len(raw)}\0".encode())
+        h.update(raw)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# The cache directory and its entries
+
+
+def _trusted(info: os.stat_result) -> bool:
+    """Belongs to this user and no one else can write it."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _open_cache(folder: Path | None) -> int | None:
+    """A descriptor of the cache directory when it can be trusted and used, else None."""
+    if folder is None or not hasattr(os, "geteuid") or os.open not in os.supports_dir_fd:
+        return None
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(folder, _DIR_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode) and _trusted(info) and os.access(folder, os.W_OK | os.X_OK):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _read_entry(folder: int, name: str, key: str, directory: Path, shown: str) -> tuple[KBModel, CompiledEvaluator] | None:
+    """The model and evaluator from a valid entry for ``key``, else None (and a bad entry is removed)."""
+    try:
+        fd = os.open(name, _READ_FLAGS, dir_fd=folder)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > MAX_ENTRY_BYTES + 100:
+            return None  # not ours to trust, nor ours to delete
+        os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_ENTRY_BYTES + 101)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    found = None
+    try:
+        found = _decode(raw, key, directory, shown)
+    except Exception:  # noqa: BLE001  (a damaged entry is a miss, whatever it holds)
+        found = None
+    if found is None:
+        _remove(folder, name)
+    return found if found is not None and found is not _STALE else None
+
+
+_STALE: Any = object()
+
+
+def _decode(raw: bytes, key: str, directory: Path, shown: str) -> Any:
+    """What an entry holds, if it is whole, for this key, and of the right shape; _STALE for another key."""
+    header = len(MAGIC) + 2 * _DIGEST + 1
+    if len(raw) < header or not raw.startswith(MAGIC) or raw[header - 1: header] != b"\n":
+        return None
+    digest, payload = raw[len(MAGIC): header - 1], raw[header:]
+    if blake2b(payload, digest_size=_DIGEST).hexdigest().encode() != digest:
+        return None
+    entry = marshal.loads(payload)
+    if type(entry) is not tuple or len(entry) != 7 or entry[0] != FORMAT:
+        return None
+    _, entry_key, files, docs, manifest, code, firings = entry
+    if entry_key != key:
+        return _STALE
+    expected = tuple(sorted(FILES))
+    if files != expected or type(docs) is not tuple or len(docs) != len(expected):
+        return None
+    parsed: dict[str, tuple[Any, Any]] = {}
+    for file, doc in zip(files, docs):
+        if type(doc) is not tuple or len(doc) != 2 or not _plain(doc[0]) or not _marks(doc[1]):
+            return None
+        parsed[file] = doc
+    if manifest is not None and not _plain(manifest):
+        return None
+    if type(firings) is not tuple:
+        return None
+    model = _build(directory, shown, parsed, manifest)
+    if model is None:
+        return None
+    return model, CompiledEvaluator.from_code(model, code, firings)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Only what a YAML or JSON file can hold: dicts with scalar keys, lists, scalars."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) not in _SCALARS:
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind not in _SCALARS:
+            return False
+    return True
+
+
+def _marks(marks: Any) -> bool:
+    if type(marks) is not dict:
+        return False
+    for where, place in marks.items():
+        if type(where) is not tuple or type(place) is not tuple or len(place) != 2:
+            return False
+        if any(type(k) not in _SCALARS for k in where):
+            return False
+        if any(type(n) is not int and n is not None for n in place):
+            return False
+    return True
+
+
+def _write_entry(folder: int, name: str, entry: tuple[Any, ...]) -> None:
+    """Write an entry atomically (a private temporary file renamed over the old one); failures are ignored."""
+    try:
+        payload = marshal.dumps(entry)
+    except ValueError:  # pragma: no cover - every value in an entry is marshallable
+        return
+    if len(payload) > MAX_ENTRY_BYTES:
+        return
+    data = MAGIC + blake2b(payload, digest_size=_DIGEST).hexdigest().encode() + b"\n" + payload
+    temp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temp, flags, 0o600, dir_fd=folder)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except OSError:
+        _remove(folder, temp)
+
+
+def _remove(folder: int, name: str) -> None:
+    try:
+        os.unlink(name, dir_fd=folder)
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Building the model from parsed documents (what hipkb.kb.read_kb does after parsing)
+
+
+def _build(directory: Path, shown: str, docs: dict[str, tuple[Any, Any]], manifest: Any) -> KBModel | None:
+    """The model, or None when the KB has any error (the loader then reports it)."""
+    from . import kb as loader
+
+    documents = {file: Document(data, str(Path(shown) / file), dict(marks)) for file, (data, marks) in docs.items()}
+    if set(documents) != set(FILES):
+        return None
+    if manifest is None:
+        name, version = directory.name, "unversioned"
+    else:
+        fields = manifest if isinstance(manifest, dict) else {}
+        name, version = fields.get("name"), fields.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            return None
+    builder = loader._Builder(directory, documents)
+    builder.read_all()
+    builder.resolve()
+    if not any(p.code == "unknown-id" for p in builder.problems):
+        builder.semantics()
+    if any(p.severity == "error" for p in builder.problems):
+        return None
+    return builder.build(name or directory.name, version or "unversioned")
