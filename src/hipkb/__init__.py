@@ -27,8 +27,9 @@ from .errors import (
     UnknownId,
 )
 from .infer import CaseInput, KnowledgeBase, load_kb
-from .result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result
 from .render import render
+from .result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result
+from .version import __version__
 
 if TYPE_CHECKING:
     from .batch import BatchItem
@@ -56,8 +57,6 @@ __all__ = [
     "RenderError",
     "GraphvizNotFound",
 ]
-#: The package's version (the KB has its own: ``load_kb().version``).
-__version__ = "0.2.0"
 
 
 def assess(
