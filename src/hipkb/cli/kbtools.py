@@ -223,7 +223,7 @@ def kb_text(kb: KBModel, table: str, rows: list[dict[str, Any]]) -> str:
                 if row["range"] is not None:
                     what = f"{clean(row['unit'] or 'degrees')} {row['range'][0]:g}–{row['range'][1]:g}"
                 extra = f"; threshold {row['threshold']:g}°" if row["threshold"] is not None else ""
-                info = f"{what}, {sides}; {row['group']}{extra}"
+                info = f"{what}, {sides}; {clean(row['group'])}{extra}"
             else:
                 tests = []
                 if row["tested_by"]:
