@@ -1,8 +1,14 @@
-"""Shared fixtures: the bundled KB (loaded once) and paths into the repository."""
+"""Shared fixtures: the bundled KB (loaded once), paths into the repository, and ``require``.
+
+A test that needs a tool or a file the repository does not carry (Graphviz's
+``dot``, Chromium, the article beside the checkout) calls :func:`require`:
+outside CI it is skipped with the reason; in CI (``CI=true``) a missing
+tool is a failure, never a silent skip.
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +16,25 @@ import pytest
 import hipkb
 
 REPO = Path(__file__).resolve().parents[1]
-ARTICLE = REPO.parent / "shared" / "source" / "hip-internal-rotation-guide.txt"
+#: The article the KB encodes; it lives beside the repository (../shared), not in it.
+ARTICLE = Path(os.environ.get("HIPKB_ARTICLE", REPO.parent / "shared" / "source" / "hip-internal-rotation-guide.txt"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` unless ``condition``; in CI, fail instead (a missing tool breaks CI)."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI needs this but it is missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def article() -> Path:
+    """The article's text file (HIPKB_ARTICLE, or ../shared/source beside the checkout)."""
+    require(ARTICLE.is_file(), f"the article is not at {ARTICLE} (set HIPKB_ARTICLE)")
+    return ARTICLE
 
 
 @pytest.fixture(scope="session")
@@ -21,15 +45,6 @@ def kb():
 @pytest.fixture(scope="session")
 def repo():
     return REPO
-
-
-@pytest.fixture(scope="session")
-def reference():
-    """benchmarks/reference.py: the plain-Python evaluator and seeded case generator."""
-    spec = importlib.util.spec_from_file_location("hipkb_bench_reference", REPO / "benchmarks" / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def keys(items):

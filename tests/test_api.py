@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -170,7 +171,10 @@ TYPED_USES = [  # (line, whether a type checker accepts it)
 
 def test_a_type_checker_understands_the_api(tmp_path: Path) -> None:
     """mypy --strict accepts the right uses and rejects a misspelt format, side or engine (one run, line by line)."""
-    mypy = pytest.importorskip("mypy.api")
+    from conftest import require
+
+    require(importlib.util.find_spec("mypy") is not None, "mypy is not installed (it is in the test extra)")
+    import mypy.api as mypy
     source = tmp_path / "use.py"
     head = "import hipkb\nr = hipkb.assess({})\n"
     source.write_text(head + "".join(f"{line}\n" for line, _ in TYPED_USES))
