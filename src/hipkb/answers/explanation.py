@@ -158,7 +158,11 @@ def _answer(result: Result, question: str, kind: str, key: tuple[str, Side]) -> 
         if question == "why":
             return why(result, key)
         if key not in result.case.findings:
-            return HowAnswer(key[1], False, (), (Line(0, f"{_sentence(words.reading(result, key))}."),))
+            lines = [Line(0, f"{_sentence(words.reading(result, key))}.")]
+            assessment = result.kb.findings[key[0]].assessment
+            if assessment in result.kb.recommendations:
+                lines.append(Line(0, f"To record it: {words.name(result.kb, assessment)}."))
+            return HowAnswer(key[1], False, (), tuple(lines))
         return how(result, key)
     if question == "why" and key[0] == "ir_limited" and key[1] is not None:
         return why(result, key)  # the differential answers on a side where it does not hold, too

@@ -122,6 +122,8 @@ class _Walker:
             value = self.result.case.findings.get(key)
             self.steps.append(Step(key, "finding", clean(kb.label(key[0])), "entered", "assessor", value))
             said = text or words.reading(self.result, key)
+            if depth == 0:
+                said += ": entered in the case"
             return [Line(depth, _sentence(f"{connective} {said}".strip()))]
         kind = "state" if key[0] in kb.states else "recommendation"
         self.steps.append(Step(key, kind, clean(item.label), item.status, item.evidence, None, item.justifications))
