@@ -426,3 +426,22 @@ def test_a_closed_pipe_ends_quietly() -> None:
     finally:
         os.close(write)
     assert (proc.returncode, proc.stderr) == (0, b"")
+
+
+#: CASE arguments still pre-checked by click when this was written (for the lead; strict: remove a
+#: name once its command uses hipkb.cli.common.case_argument).
+_PENDING_CASE_ARGUMENT = {"how", "why", "why-not", "what-if", "sensitivity", "practice", "assess-many"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"hipkb {name}: CASE still checked by click.Path(readable=True)"))
+    if name in _PENDING_CASE_ARGUMENT else name
+    for name, _ in _case_commands()
+])
+def test_case_files_are_read_by_hipkb_not_prechecked_by_click(name: str) -> None:
+    # the issue: "A permission-denied case file must give `FILE: permission denied` (one line) rather
+    # than click's usage block: do not use click.Path(exists=True) checks; let hipkb's reader report."
+    command = dict(_case_commands())[name]
+    (argument,) = [p for p in command.params if isinstance(p, click.Argument) and p.name in ("case", "cases")]
+    kind = argument.type
+    assert not isinstance(kind, click.Path) or not (kind.exists or kind.readable), f"hipkb {name} pre-checks its CASE"
