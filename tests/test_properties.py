@@ -10,11 +10,11 @@ Each property is a sentence of DESIGN.md:
 - every justification rests on entered findings, given states or
   conclusions present in the result (the derivation closes down to the input),
   and the derivation graph is acyclic;
-- statuses: a conclusion takes its strongest justification's status; measured
-  means its own test was read;
+- statuses: a conclusion takes its strongest justification's status (listed
+  first); measured means its own test was read;
 - sides: a justification's premises lie on its side or on none (except the
-  side-to-side comparison); a recommendation is side-less only when every
-  conclusion that called for it is;
+  side-to-side comparison and conditions on the other side); a side-less
+  recommendation rests only on side-less premises;
 - the order of keys in the case does not change the result;
 - any text or bytes as a case file give a result or an InputError, nothing else.
 """
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 import hipkb
 from hipkb.case import Key, key_str
 from hipkb.errors import CaseError, InputError
-from hipkb.infer import STATUS_STRENGTH, Result
+from hipkb.result import Result
 from hipkb.model import SIDES
 from hipkb.source import MAX_DEPTH, parse_text
 
@@ -111,10 +111,15 @@ def entered(result: Result) -> set[Key]:
     return {k for k, v in result.case.findings.items() if v is not False}
 
 
-def has_lower_side(rule_id: str) -> bool:
+def reads_other_side(rule_id: str) -> bool:
     rule = KB.rule(rule_id)
     flat = [o for c in rule.when for o in (c.options if c.kind == "any" else (c,))]
-    return any(c.kind == "lower_side" for c in flat)
+    return any(c.kind == "lower_side" or c.on != "this" for c in flat)
+
+
+#: DESIGN: "status of a conclusion, strongest first" (a literal, not the code's constant)
+STATUS_ORDER = ["measured", "given", "indicated", "inferred", "predicted"]
+STRENGTH = {status: len(STATUS_ORDER) - i for i, status in enumerate(STATUS_ORDER)}
 
 
 def check_invariants(result: Result) -> None:
@@ -143,7 +148,8 @@ def check_invariants(result: Result) -> None:
     # Statuses: the strongest justification's; 'given' exactly for stated states.
     for c in result.conclusions:
         assert c.justifications
-        assert STATUS_STRENGTH[c.status] == max(STATUS_STRENGTH[j.status] for j in c.justifications)
+        assert c.status == c.justifications[0].status
+        assert STRENGTH[c.status] == max(STRENGTH[j.status] for j in c.justifications)
         assert any(j.rule is None for j in c.justifications) == (c.key in given)
 
     # The derivation closes down to the input.
@@ -163,20 +169,18 @@ def check_invariants(result: Result) -> None:
             else:
                 assert rule_id in {call.id for call in KB.recommendations[key[0]].calls}
             # Sides: premises lie on the item's side or on none.
-            if not has_lower_side(rule_id):
+            if not reads_other_side(rule_id):
                 sides = {p[1] for p in because}
                 assert sides <= {key[1], None}, f"{key_str(key)} rests on {sorted(map(key_str, because))}"
 
-    # A recommendation is side-less only when every conclusion that called it is.
+    # A side-less recommendation rests only on side-less premises.
     for (rec_id, side), rec in recommendations.items():
         if side is None:
             for j in rec.justifications:
                 assert all(p[1] is None for p in j.because), f"{rec_id} is side-less but rests on {j.because}"
-        else:
-            assert (rec_id, None) not in recommendations
 
-    # Acyclic: no item is reachable from itself through its premises.
-    graph = {key: {p for _, because in entries for p in because} for key, entries in premises_of(result).items()}
+    # Acyclic: along each item's strongest justification, no item is reachable from itself.
+    graph = {key: set(entries[0][1]) for key, entries in premises_of(result).items()}
     state: dict[Key, int] = {}
 
     def visit(node: Key) -> None:
