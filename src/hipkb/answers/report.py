@@ -70,6 +70,8 @@ _HOLD_STEP_UP = "hold_loaded_ir_with_pinch"
 _STEP_UP = "cable_crossover_step_up"
 _SHIFT = "shift_centre_of_gravity"
 _MEASURE_FIRST = "assess_supine_hip_ir"
+_CONFOUNDED = "ir_test_confounded_by_pelvis"
+_RETEST = "retest_supine_ir_pelvis_neutral"
 _PELVIC_CHAIN = frozenset({
     "pelvis_not_internally_rotating", "inlet_not_closing", "outlet_not_opening",
     "acetabulum_not_anteverted", "femur_glide_space_lacking",
@@ -323,6 +325,10 @@ def _ir_line(result: Result, side: Side) -> str | None:
             text = f"Supine IR {_reading(result, m)}: {word}."
             if m.borderline:
                 text += f" Borderline: {_borderline_sentence(m)}"
+            if _conclusion(result, _CONFOUNDED, side) is not None:
+                text += f" {_label(kb, _CONFOUNDED)}"
+                retest = result.recommendation(_RETEST, side) if _RETEST in kb.recommendations else None
+                text += f": {_lower(clean(retest.label))}." if retest is not None else "."
             return text
     where = "" if side is not None else " on either side"
     if limited is not None and limited.status == "given":
