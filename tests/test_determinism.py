@@ -103,7 +103,7 @@ def test_every_case_identical_across_hash_seeds(case_files: dict[str, Path]) -> 
     """All cases, both formats, in one process per seed (the library, not the CLI, is under test)."""
     script = (
         "import json, sys, hipkb\n"
-        "from hipkb.report import text_report\n"
+        "from hipkb.answers.report import text_report\n"
         "kb = hipkb.load_kb()\n"
         "for path in sys.argv[1:]:\n"
         "    result = kb.assess(path)\n"
