@@ -83,7 +83,8 @@ def quiz_command(count: int, seed: int, kinds: tuple[str, ...], fmt: str | None,
         return 0
     from ..output import write_atomic
 
-    write_atomic(output, data)
+    kb_files = [p for p in Path(kb.directory).iterdir() if p.is_file()] if kb.directory else []
+    write_atomic(output, data, keep=kb_files)  # never over the KB it was made from
     click.echo(f"wrote {len(made.questions)} questions to {clean(str(output))}", err=True)
     return 0
 
