@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from .common import case_options, cli, load_result
+from .common import case_argument, case_options, cli, load_result
 
 
 @cli.command("sensitivity")
-@click.argument("case", type=click.Path(path_type=Path))
+@case_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--detail", type=click.Choice(["brief", "full"]), default="brief", show_default=True,
