@@ -441,3 +441,15 @@ def test_anki_without_genanki_says_what_to_install(tmp_path, monkeypatch):
     assert (code, out) == (2, "")
     assert err == "hipkb: error: an Anki deck needs the genanki package, which is not installed (pip install genanki)\n"
     assert not (tmp_path / "deck.apkg").exists()
+
+
+def test_quiz_never_writes_over_its_kb(tmp_path):
+    import shutil
+
+    kb_copy = tmp_path / "kb"
+    shutil.copytree(REPO / "kb", kb_copy)
+    before = (kb_copy / "rules.yaml").read_bytes()
+    code, out, err = run("quiz", "--kb", kb_copy, "-o", kb_copy / "rules.yaml", "--format", "json")
+    assert (code, out) == (2, "")
+    assert "refusing to overwrite an input file" in err
+    assert (kb_copy / "rules.yaml").read_bytes() == before
