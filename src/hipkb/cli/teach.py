@@ -21,7 +21,7 @@ from ..errors import InputError, suggest
 from ..model import SIDES
 from ..sanitize import clean
 from ..teach.quiz import KINDS
-from .common import case_options, cli, kb_option, load, load_result
+from .common import CASE_PATH, case_argument, case_options, cli, kb_option, load, load_result
 
 _QUIZ_FORMATS = ("text", "json", "markdown", "anki")
 _SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".apkg": "anki", ".txt": "text"}
@@ -98,8 +98,8 @@ def _stdin_is_terminal() -> bool:
 
 
 @cli.command("practice")
-@click.argument("case", type=click.Path(path_type=Path))
-@click.option("--answers", "answers_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
+@case_argument
+@click.option("--answers", "answers_file", type=CASE_PATH, default=None, metavar="FILE",
               help="Your reading of CASE (YAML or JSON): contributors, programme, next_assessment per side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--interactive", is_flag=True,
