@@ -160,7 +160,7 @@ def _answer(result: Result, question: str, kind: str, key: tuple[str, Side]) -> 
         if key not in result.case.findings:
             lines = [Line(0, f"{_sentence(words.reading(result, key))}.")]
             assessment = result.kb.findings[key[0]].assessment
-            if assessment in result.kb.recommendations:
+            if assessment is not None and assessment in result.kb.recommendations:
                 lines.append(Line(0, f"To record it: {words.name(result.kb, assessment)}."))
             return HowAnswer(key[1], False, (), tuple(lines))
         return how(result, key)

@@ -65,7 +65,7 @@ class Step:
 class HowAnswer:
     """The derivation of one item on one side: its steps (each once, depth first) and its lines."""
 
-    side: Side
+    side: str | None
     holds: bool
     steps: tuple[Step, ...]
     lines: tuple[Line, ...]
@@ -152,7 +152,7 @@ class _Walker:
         for m in just.measurements:
             said.setdefault((m.finding, m.side), words.measurement(kb, m))
         rule = kb.rule_index.get(just.rule)
-        place = {}
+        place: dict[str | None, int] = {}
         for cond in flatten(rule.when if rule is not None else ()):
             place.setdefault(cond.ref, len(place))
         states = sorted((k for k in just.because if k[0] in kb.states), key=lambda k: place.get(k[0], len(place)))

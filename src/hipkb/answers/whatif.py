@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from ..case import Case
 from ..errors import ExplainError, InputError, UnknownId, suggest
 from ..model import SIDES, KBModel, Key, key_str
-from ..result import Result, side_rank
+from ..result import Conclusion, RecommendationResult, Result, side_rank
 from ..sanitize import clean
 from . import words
 from .words import Line, render
@@ -321,7 +321,8 @@ def _differences(before: Result, after: Result) -> tuple[list[Difference], list[
 def _readings(result: Result) -> dict[tuple[str, str | None, float], tuple[float, float | None, bool]]:
     """Every reading compared with a threshold in the result: (finding, side, threshold) → (value, mdc, borderline)."""
     out: dict[tuple[str, str | None, float], tuple[float, float | None, bool]] = {}
-    for item in (*result.conclusions, *result.recommendations):
+    items: list[Conclusion | RecommendationResult] = [*result.conclusions, *result.recommendations]
+    for item in items:
         for just in item.justifications:
             for m in just.measurements:
                 out.setdefault((m.finding, m.side, m.threshold), (m.value, m.mdc, m.borderline))

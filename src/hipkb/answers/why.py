@@ -61,7 +61,7 @@ class Cause:
 class WhyAnswer:
     """Why one item holds on one side (or, for limited IR, why it is or is not limited there)."""
 
-    side: Side
+    side: str | None
     holds: bool
     status: str | None
     evidence: str | None

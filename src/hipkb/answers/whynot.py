@@ -140,7 +140,7 @@ class RuleCheck:
 class WhyNotAnswer:
     """Why an item does not hold on one side (or that it does), and what would make it hold."""
 
-    side: Side
+    side: str | None
     holds: bool
     checks: tuple[RuleCheck, ...]
     concluded: bool  # the engine concluded it (it may still have been dropped)
@@ -606,10 +606,10 @@ class _Search:
                 if value is None:
                     if finding.type == "boolean":
                         return [frozenset({Change(ref, side, "observed")}), frozenset({Change(ref, side, "recorded_false")})], None
-                    limit = facts.thresholds.get(ref)
-                    if limit is None:
+                    bound = facts.thresholds.get(ref)
+                    if bound is None:
                         return [], [f"{words.name(kb, ref)} was not recorded{' ' + words.on_side(side) if side else ''}"]
-                    return [frozenset({Change(ref, side, "below", limit)}), frozenset({Change(ref, side, "at_least", limit)})], None
+                    return [frozenset({Change(ref, side, "below", bound)}), frozenset({Change(ref, side, "at_least", bound)})], None
             elif cond.compare is None:
                 if value is not True:
                     changes.append(Change(ref, side, "observed"))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ExplainError
-from ..model import Citation, KBModel, Key, Side
+from ..model import Citation, KBModel, Key
 from ..sanitize import clean
 
 if TYPE_CHECKING:
@@ -62,12 +62,12 @@ def deg(value: float) -> str:
     return f"{float(value):g}°"
 
 
-def side_word(side: Side) -> str:
+def side_word(side: str | None) -> str:
     """``left``, ``right`` or ``no side``."""
     return side if side is not None else "no side"
 
 
-def on_side(side: Side) -> str:
+def on_side(side: str | None) -> str:
     """``on the left``, ``on the right`` or ``with no side``."""
     return f"on the {side}" if side is not None else "with no side"
 
