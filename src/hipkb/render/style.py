@@ -85,6 +85,7 @@ EDGE_LOOKS: dict[str, EdgeLook] = {
     "edge:assumes": EdgeLook("dotted", "#777777", "rests on an assumption"),
     "edge:opposes": EdgeLook("bold", "#c0392b", "outweighs (a disagreement)"),
     "edge:link": EdgeLook("solid", "#4d4d4d", "the article's chain"),
+    "edge:outweighed": EdgeLook("dashed", "#c0392b", "predicts the next step, but a stronger reading outweighs it"),
     "edge:reading": EdgeLook("dashed", "#2b6ca3", "read from"),
     "edge:conclude": EdgeLook("solid", "#1f4e79", "causal link"),
     "edge:explain": EdgeLook("dotted", "#7f7f7f", "shows as / explains (does not conclude)"),

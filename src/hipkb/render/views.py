@@ -29,7 +29,7 @@ and its own escaping.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
 from ..errors import ExplainError, RenderError, suggest
@@ -193,20 +193,31 @@ def _edge_look(kind: str, evidence: tuple[str | None, ...]) -> str:
         return "edge:opposes"
     if kind == "assumes":
         return "edge:assumes"
-    if kind in ("link", "reading"):
+    if kind in ("link", "reading", "outweighed"):
         return f"edge:{kind}"
     if evidence and all(e == "interpretation" for e in evidence):
         return "edge:interpretation"
     return "edge:supports"
 
 
+def _plain_tooltip(node: VNode) -> str:
+    """What hovering over a box says in a brief view: its words, no ids."""
+    parts = [node.title, *node.notes[:1]]
+    if node.side:
+        parts.append(f"{node.side} hip")
+    return " · ".join(parts)
+
+
 def _finish(
-    kind: str, title: str, builder: _Builder, *, drop: set[tuple[str, str]], rule_ids: bool, legend: bool,
-    legend_notes: tuple[str, ...] = (), meta: Mapping[str, Any] | None = None, edge_look=_edge_look,
+    kind: str, title: str, builder: _Builder, *, kb: KBModel, full: bool, drop: set[tuple[str, str]], rule_ids: bool,
+    legend: bool, legend_notes: tuple[str, ...] = (), meta: Mapping[str, Any] | None = None, edge_look=_edge_look,
 ) -> View:
+    """The collected nodes and edges as a view: labels, tooltips (ids only in full detail), legend, direction."""
     from .layout import choose_rankdir
 
     nodes = tuple(builder.nodes.values())
+    if not full:
+        nodes = tuple(replace(n, tooltip=_plain_tooltip(n)) for n in nodes)
     edges = []
     for (tail, head), data in builder.edges.items():
         if (tail, head) in drop:
@@ -217,7 +228,13 @@ def _finish(
             label = ("outweighs",)
         elif rule_ids:
             label = data["rules"]
-        tooltip = data.get("reason") or ", ".join(data["rules"])
+        if full:
+            tooltip = data.get("reason") or ", ".join(data["rules"])
+        else:
+            tooltip = data.get("reason") or "; ".join(
+                kb.rule_index[r].label if r in kb.rule_index else kb.links[r].label if r in kb.links else r
+                for r in data["rules"]
+            )
         edges.append(VEdge(tail, head, look, label, tooltip, data.get("constraint", True)))
     sides = [s for s in SIDES if any(n.side == s for n in nodes)]
     clusters = tuple((s, f"{s.capitalize()} hip") for s in sides)
@@ -389,7 +406,7 @@ def _derivation_view(
         notes = ("an arrow is a direct step; a step that a longer path implies is left out",)
     if any(t.startswith("chain:") for t in builder.nodes):
         notes += ("the pelvic chain's steps share one box: the chain view draws them one by one",)
-    return _finish(kind, title, builder, drop=drop, rule_ids=rule_ids, legend=legend, legend_notes=notes,
+    return _finish(kind, title, builder, kb=kb, full=full, drop=drop, rule_ids=rule_ids, legend=legend, legend_notes=notes,
                    meta={"graph": graph})
 
 
@@ -548,11 +565,14 @@ def chain_view(result: Result, *, detail: Detail = "brief", rule_ids: bool = Fal
         builder.node(VNode(name, f"chain:{standing}", data["label"], tuple(notes), side=side, tooltip=tooltip))
     for a, b, data in graph.edges(data=True):
         kind = "link" if data["kind"] == "link" else "reading"
+        head = graph.nodes[b]
+        if kind == "link" and head.get("disagreement") and graph.nodes[a].get("standing") == "holds":
+            kind = "outweighed"  # the chain predicted this step fails; a stronger reading says otherwise
         builder.edge(a, b, kind, data.get("rules") or (), (data.get("evidence"),))
     steps = " → ".join(_chain_word(kb, s) for s in graph.graph["steps"])
     title = _case_title(result, f"the pelvic chain, {steps}")
     notes = ("each step enables the next (the article); a missing step predicts limited IR",)
-    return _finish("chain", title, builder, drop=set(), rule_ids=rule_ids, legend=legend, legend_notes=notes,
+    return _finish("chain", title, builder, kb=kb, full=full, drop=set(), rule_ids=rule_ids, legend=legend, legend_notes=notes,
                    meta={"graph": graph})
 
 
@@ -628,7 +648,7 @@ def model_view(
         if hidden:
             notes += ("a call is drawn from the last state that makes it, and a condition every call of an item "
                       "needs (limited IR for the programme) only where it is the item's one reason",)
-    return _finish("model", title, builder, drop=set(), rule_ids=rule_ids, legend=legend, legend_notes=notes,
+    return _finish("model", title, builder, kb=kb, full=full, drop=set(), rule_ids=rule_ids, legend=legend, legend_notes=notes,
                    edge_look=lambda kind, evidence: f"edge:{kind}" if f"edge:{kind}" in EDGE_LOOKS else "edge:rule",
                    meta={"graph": graph, "focus": focus})
 
