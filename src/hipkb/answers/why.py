@@ -189,6 +189,10 @@ def _row_lines(result: Result, row: Contributor) -> list[Line]:
     for arg in row.arguments_against:
         out.append(Line(3, f"against: {arg.text}"))
         out += [Line(4, t, full=True) for t in words.cite(kb, arg.source)]
+    cited = {arg.source for arg in (*row.arguments_for, *row.arguments_against)}
+    for source in row.sources:
+        if source not in cited:
+            out += [Line(3, t, full=True) for t in words.cite(kb, source)]
     if row.next_assessment is not None:
         label = words.name(kb, row.next_assessment)
         out.append(Line(3, f"next: {label}"))
@@ -237,7 +241,9 @@ def _causes_answer(result: Result, key: Key) -> WhyAnswer:
     holding = [x for x in causes if x.holds]
     missing = [x for x in causes if not x.holds]
     if not causes:
-        lines.append(Line(0, "The model names no cause for it" + (": it is read from its test." if c is not None else ".")))
+        state = kb.states.get(item)
+        tested = c is not None and state is not None and state.has_test
+        lines.append(Line(0, "The model names no cause for it" + (": it is read from its test." if tested else ".")))
     for title, group in (("Causes in the model that hold:", holding), ("Causes in the model that do not hold:", missing)):
         if not group:
             continue
