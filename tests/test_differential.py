@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -17,6 +18,7 @@ from conftest import REPO
 from hipkb.answers.differential import CONTRIBUTORS, differential
 from hipkb.cli.common import cli
 from hipkb.errors import ExplainError
+from hipkb.schema import result_schema
 
 DEMO = REPO / "examples" / "demo-01.yaml"
 FROM_DROP = "read from this drop: it explains the drop, it is not further evidence for it"
@@ -207,7 +209,7 @@ def test_contract_shapes():
         assert c.holds == (c.standing in ("supported", "present"))
         assert c.side == "left"
         d = c.to_dict()
-        assert set(d) >= {"id", "label", "standing", "holds", "for", "against", "next_assessment", "sources"}
+        assert set(d) == {"id", "label", "standing", "holds", "for", "against", "next_assessment", "sources"}
         for arg in d["for"] + d["against"]:
             assert set(arg) == {"text", "source", "keys"}
         json.dumps(d)
@@ -242,10 +244,18 @@ def test_cli_why_ir_limited_json_has_the_differential():
         ("deep_external_rotators_stiff", "not assessed"), ("pelvic_position", "not recorded"),
         ("ribcage_knee_foot", "present"),
     ]
-    assert data["differential"][0]["next_assessment"] == "record_pelvic_position"
-    assert data["differential"][0]["assumptions"] == [
-        {"id": "pelvis_forward", "side": "left"}, {"id": "pelvis_turned_away", "side": "left"},
+    capsule = data["differential"][0]
+    assert capsule["next_assessment"] == "record_pelvic_position"
+    # the assumptions are the keys of the "there is no evidence that" arguments for it
+    assert [a["keys"] for a in capsule["for"] if "there is no evidence that" in a["text"]] == [
+        ["pelvis_forward/left"], ["pelvis_turned_away/left"],
     ]
+    schema = result_schema()
+    row = {**schema["$defs"]["contributor"], "$defs": schema["$defs"]}
+    for side in ("left", "right"):
+        for findings in (DEMO_FINDINGS, {"supine_hip_ir": {"left": 18}, "pelvis_forward": "left"}, {}):
+            for c in hipkb.assess({"findings": findings}).differential(side):
+                jsonschema.validate(c.to_dict(), row)
 
 
 def test_a_kb_without_the_stable_ids_gets_plain_causes(tmp_path):

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import ExplainError
-from ..model import SIDES, Citation, KBModel, Key, Side
+from ..model import SIDES, Citation, KBModel, Key, Side, key_str
 from ..result import Conclusion, Justification, Result
 from ..sanitize import clean
 from . import words
@@ -110,7 +110,7 @@ class Argument:
         return {
             "text": self.text,
             "source": None if self.source is None else self.source.to_dict(),
-            "keys": [{"id": k[0], "side": k[1]} for k in self.keys],
+            "keys": [key_str(k) for k in self.keys],
         }
 
 
@@ -120,7 +120,9 @@ class Contributor:
 
     ``holds`` is True when the standing is ``supported`` or ``present``.
     ``assumptions`` are what a supported reading rests on without a record
-    (e.g. the pelvic position during the supine test).
+    (e.g. the pelvic position during the supine test); in JSON they are the
+    keys of the "there is no evidence that …" arguments for it (the
+    result schema's contributor row is closed).
     """
 
     id: str
@@ -142,7 +144,6 @@ class Contributor:
             "holds": self.holds,
             "for": [a.to_dict() for a in self.arguments_for],
             "against": [a.to_dict() for a in self.arguments_against],
-            "assumptions": [{"id": k[0], "side": k[1]} for k in self.assumptions],
             "next_assessment": self.next_assessment,
             "sources": [s.to_dict() for s in self.sources],
         }
