@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Key, Side, flatten, key_str
+from ..model import Key, flatten
 from ..result import Conclusion, Justification, RecommendationResult, Result
 from ..sanitize import clean
 from . import words
@@ -181,8 +181,3 @@ def _json_value(value: float | bool | None) -> float | int | bool | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def describe(key: Key) -> str:
-    """``ir_limited/left``: a key as the JSON writes it."""
-    return key_str(key)

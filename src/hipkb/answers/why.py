@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Key, Side
+from ..model import Key
 from ..result import Conclusion, Justification, RecommendationResult, Result
 from ..sanitize import clean
 from . import words

@@ -352,7 +352,7 @@ def failure_text(result: Result, facts: Facts, failure: Failure) -> str:
             if isinstance(opposite, Conclusion):
                 return f"{words.NOT_THE_CASE} {words.thing(kb, key)}: {words.thing(kb, opposite.key)} holds ({opposite.status})"
         return f"{words.NO_EVIDENCE} {words.thing(kb, key)}"
-    return f"{cond.describe()}: {reason}"
+    return clean(f"{cond.describe()}: {reason}")
 
 
 def _value(value: object) -> str:
