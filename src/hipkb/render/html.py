@@ -365,7 +365,8 @@ class _Writer:
                 shows = ""
                 if c.shows_as:
                     shows = ('<p>Shows as: ' + ", ".join(self.key_text(k) for k in c.shows_as) + "</p>")
-                steps = "".join(self.step(j, {c.key}) for j in c.justifications)
+                shown: set[Key] = {c.key}  # one tree per entry: an item already shown is not repeated
+                steps = "".join(self.step(j, shown) for j in c.justifications)
                 parts.append(f'<li id="{self.anchor(c.key)}"><details><summary>{head}</summary>{shows}'
                              f'<ul class="tree">{steps}</ul></details></li>')
             parts.append("</ul>")
@@ -434,9 +435,11 @@ class _Writer:
         parts = ['<section id="disagreements"><h2>Disagreements</h2><ul>']
         for d in self.result.disagreements:
             where = f"On the {d.side}" if d.side else "With no side"
-            dropped = ", ".join(f"{self.label(c.id)} ({esc(_STATUS_WORDS.get(c.status, c.status))})" for c in d.dropped)
+            dropped = ", ".join(f"{self.key_text((c.id, None), lower=True)} ({esc(_STATUS_WORDS.get(c.status, c.status))})"
+                                for c in d.dropped)
             if d.kept is not None:
-                kept = f"{self.label(d.kept.id)} ({esc(_STATUS_WORDS.get(d.kept.status, d.kept.status))})"
+                kept = (f"{self.key_text((d.kept.id, None), lower=True)} "
+                        f"({esc(_STATUS_WORDS.get(d.kept.status, d.kept.status))})")
                 text = f"{esc(where)}, {kept} outweighs {dropped}: {esc(d.reason)}."
             else:
                 text = f"{esc(where)}, neither could be preferred, so both went: {dropped} ({esc(d.reason)})."
@@ -447,19 +450,24 @@ class _Writer:
         return "".join(parts)
 
     def borderline(self) -> str:
-        readings = []
+        """One line per reading within its measurement error of a threshold, with what may change on a retest."""
+        readings: dict[tuple[str, Side, float, float], tuple[Any, list[str]]] = {}
         for c in self.result.conclusions:
             m = c.measurement
             if m is not None and m.borderline:
-                mdc = f"the {_deg(m.mdc)} measurement error" if m.mdc is not None else "the measurement error"
-                readings.append(
-                    f"<li>{self.label(m.finding)}{f' ({esc(m.side)})' if m.side else ''}: {esc(_deg(m.value))} is within "
-                    f"{esc(mdc)} of the {esc(_deg(m.threshold))} threshold, so {_lower(self.label(c.id))} "
-                    "may not hold on a retest: retest.</li>"
-                )
+                entry = readings.setdefault((m.finding, m.side, m.value, m.threshold), (m, []))
+                entry[1].append(esc(_lower(clean(self.kb.label(c.id)))))
         if not readings:
             return ""
-        return '<section id="borderline"><h2>Borderline readings</h2><ul>' + "".join(dict.fromkeys(readings)) + "</ul></section>"
+        lines = []
+        for m, changes in readings.values():
+            mdc = f"the {_deg(m.mdc)} measurement error" if m.mdc is not None else "the measurement error"
+            where = f" ({esc(m.side)})" if m.side else ""
+            lines.append(
+                f"<li>{self.label(m.finding)}{where}: {esc(_deg(m.value))} is within {esc(mdc)} of the "
+                f"{esc(_deg(m.threshold))} threshold: retest. May change: {', '.join(changes)}.</li>"
+            )
+        return '<section id="borderline"><h2>Borderline readings</h2><ul>' + "".join(lines) + "</ul></section>"
 
     def diagram(self) -> str:
         from . import render
