@@ -104,7 +104,7 @@ def diagram(
         raise InputError("--chain draws the whole chain: leave out --focus")
     result = load_result(case, kb_dir, thresholds, mdcs, engine)
     data = render(
-        result, format=fmt, focus=focus, side=side, chain=chain, detail=detail,  # type: ignore[arg-type]
+        result, format=fmt, focus=focus, side=side, chain=chain, detail=detail,  # type: ignore[call-overload]
         rule_ids=rule_ids, legend=legend, dpi=dpi,
     )
     _emit(data, output, inputs=(case, *_kb_files(kb_dir)))
@@ -124,7 +124,7 @@ def kb_diagram(
 
     fmt = _diagram_format(output, fmt, dpi)
     data = render(
-        load(kb_dir), format=fmt, focus=focus, detail=detail, rule_ids=rule_ids, legend=legend, dpi=dpi,  # type: ignore[arg-type]
+        load(kb_dir), format=fmt, focus=focus, detail=detail, rule_ids=rule_ids, legend=legend, dpi=dpi,  # type: ignore[call-overload]
     )
     _emit(data, output, inputs=_kb_files(kb_dir))
     return 0
@@ -152,5 +152,6 @@ def report(
     if output is not None and format_for_path(output) != "html":
         raise InputError(f"the report is HTML: name a .html file, not {output.name!r}")
     result = load_result(case, kb_dir, thresholds, mdcs, engine)
-    _emit(render(result, format="html", detail=detail), output, inputs=(case, *_kb_files(kb_dir)))  # type: ignore[arg-type]
+    page = render(result, format="html", detail=detail)  # type: ignore[call-overload]
+    _emit(page, output, inputs=(case, *_kb_files(kb_dir)))
     return 0

@@ -133,7 +133,7 @@ def _deg(value: float) -> str:
     return f"{float(value):g}°"
 
 
-def _side_heading(side: Side) -> str:
+def _side_heading(side: str | None) -> str:
     return f"{side.capitalize()} hip" if side else "No particular side"
 
 
@@ -310,7 +310,7 @@ class _Writer:
         return '<section id="bottom-line"><h2>Bottom line</h2><div class="bottom">' + "".join(cards) + "</div></section>"
 
     def differential(self) -> str:
-        sides = [s for s in SIDES if any(self.result.conclusion(i, s) for i in _LIMITED if i in self.kb.states)
+        sides: list[Side] = [s for s in SIDES if any(self.result.conclusion(i, s) for i in _LIMITED if i in self.kb.states)  # type: ignore[arg-type,misc]
                  or any(c.id == "ir_limited" and c.side == s for d in self.result.disagreements for c in d.dropped)]
         if not sides:
             return ('<section id="differential"><h2>Why is IR limited?</h2>'
@@ -413,7 +413,8 @@ class _Writer:
 
     def assumptions(self) -> str:
         resting: dict[Key, list[Key]] = {}
-        for item in (*self.result.conclusions, *self.result.recommendations):
+        everything: list[Conclusion | RecommendationResult] = [*self.result.conclusions, *self.result.recommendations]
+        for item in everything:
             for key in item.assumptions:
                 resting.setdefault(key, []).append(item.key)
         if not resting:
@@ -473,7 +474,7 @@ class _Writer:
         from . import render
 
         try:
-            svg = render(self.result, format="svg").decode("utf-8")  # type: ignore[union-attr]
+            svg = render(self.result, format="svg").decode("utf-8")
         except GraphvizNotFound:
             return ('<section id="diagram"><h2>The reasoning as a diagram</h2><p class="note">'
                     "Not drawn: Graphviz's dot program was not found on this computer.</p></section>")

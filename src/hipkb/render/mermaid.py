@@ -72,26 +72,24 @@ def to_mermaid(view: View) -> str:
     out += [line(n, "  ") for n in view.nodes if n.side not in clustered]
     styles = []
     for i, edge in enumerate(view.edges):
-        look = EDGE_LOOKS[edge.look]
-        arrow = _ARROWS[look.style]
+        edge_look = EDGE_LOOKS[edge.look]
         label = mermaid_text(", ".join(edge.label))
         text = f'|"{label}"| ' if label else " "
-        out.append(f"  {ids[edge.tail]} {arrow}{text}{ids[edge.head]}")
-        styles.append(f"  linkStyle {i} stroke:{look.color}")
+        out.append(f"  {ids[edge.tail]} {_ARROWS[edge_look.style]}{text}{ids[edge.head]}")
+        styles.append(f"  linkStyle {i} stroke:{edge_look.color}")
     if view.legend:
         out.append('  subgraph legend["Legend"]')
         out.append("    direction TB")
         count = 0
         for key in view.legend:
             if key in NODE_LOOKS:
-                look = NODE_LOOKS[key]
-                out.append(f"    legend{count}{_shape(key, mermaid_text(look.caption))}:::{_class(key)}")
+                sample = NODE_LOOKS[key]
+                out.append(f"    legend{count}{_shape(key, mermaid_text(sample.caption))}:::{_class(key)}")
                 count += 1
-        edges = [k for k in view.legend if k in EDGE_LOOKS]
-        for key in edges:
-            look = EDGE_LOOKS[key]
-            glyph = mermaid_text(GLYPHS[look.style])
-            out.append(f'    legend{count}["{glyph} {mermaid_text(look.caption)}"]:::legendtext')
+        for key in (k for k in view.legend if k in EDGE_LOOKS):
+            arrow = EDGE_LOOKS[key]
+            glyph = mermaid_text(GLYPHS[arrow.style])
+            out.append(f'    legend{count}["{glyph} {mermaid_text(arrow.caption)}"]:::legendtext')
             count += 1
         for note in view.legend_notes:
             out.append(f'    legend{count}["<i>{mermaid_text(note)}</i>"]:::legendtext')

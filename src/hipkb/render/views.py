@@ -120,7 +120,7 @@ def _side_words(side: str | None) -> str:
 
 
 def _measurement_words(result: Result, item_id: str, side: str | None) -> list[str]:
-    c = result.conclusion(item_id, side) if item_id in result.kb.states else None
+    c = result.conclusion(item_id, side) if item_id in result.kb.states else None  # type: ignore[arg-type]
     m = c.measurement if c is not None else None
     if m is None:
         return []
@@ -406,7 +406,8 @@ def _derivation_view(
         notes = ("an arrow is a direct step; a step that a longer path implies is left out",)
     if any(t.startswith("chain:") for t in builder.nodes):
         notes += ("the pelvic chain's steps share one box: the chain view draws them one by one",)
-    return _finish(kind, title, builder, kb=kb, full=full, drop=drop, rule_ids=rule_ids, legend=legend, legend_notes=notes,
+    return _finish(kind, title, builder, kb=kb, full=full, drop=drop, rule_ids=rule_ids, legend=legend,
+                   legend_notes=notes,
                    meta={"graph": graph})
 
 
@@ -571,8 +572,8 @@ def chain_view(result: Result, *, detail: Detail = "brief", rule_ids: bool = Fal
         builder.edge(a, b, kind, data.get("rules") or (), (data.get("evidence"),))
     steps = " → ".join(_chain_word(kb, s) for s in graph.graph["steps"])
     title = _case_title(result, f"the pelvic chain, {steps}")
-    notes = ("each step enables the next (the article); a missing step predicts limited IR",)
-    return _finish("chain", title, builder, kb=kb, full=full, drop=set(), rule_ids=rule_ids, legend=legend, legend_notes=notes,
+    return _finish("chain", title, builder, kb=kb, full=full, drop=set(), rule_ids=rule_ids, legend=legend,
+                   legend_notes=("each step enables the next (the article); a missing step predicts limited IR",),
                    meta={"graph": graph})
 
 
@@ -629,14 +630,14 @@ def model_view(
         if target in members and len(members[target]) > 1:
             builder.node(_model_group_node(graph, target, members[target]))
             continue
-        notes = (data["id"],) if full else ()
+        ids: tuple[str, ...] = (data["id"],) if full else ()
         if data["kind"] == "finding":
-            builder.node(VNode(name, "finding:model", data["label"], notes, tooltip=data["id"], rank="min"))
+            builder.node(VNode(name, "finding:model", data["label"], ids, tooltip=data["id"], rank="min"))
         elif data["kind"] == "recommendation":
             title_text = _rec_title(data["group"], data["label"], data.get("order"))
-            builder.node(VNode(name, f"rec:{data['group']}", title_text, notes, tooltip=data["id"], rank="max"))
+            builder.node(VNode(name, f"rec:{data['group']}", title_text, ids, tooltip=data["id"], rank="max"))
         else:
-            builder.node(VNode(name, "state:model", data["label"], notes, tooltip=data["id"]))
+            builder.node(VNode(name, "state:model", data["label"], ids, tooltip=data["id"]))
     for a, b, data in graph.edges(data=True):
         tail, head = mapping.get(a, a), mapping.get(b, b)
         # "limited IR shows as a compensation": an explanation, drawn without pulling against the layers
@@ -771,11 +772,11 @@ def _model_group_node(graph: networkx.DiGraph, name: str, names: list[str]) -> V
     kinds = {graph.nodes[n]["group"] for n in names}
     title = GROUP_TITLES[first["group"]] if len(kinds) == 1 and first["group"] in GROUP_TITLES else "Called for together"
     ordered = sorted(names, key=lambda n: (graph.nodes[n].get("order") or 0, list(graph.nodes).index(n)))
-    rows = []
+    labels: list[str] = []
     for n in ordered:
         d = graph.nodes[n]
-        rows.append(d["label"] if len(kinds) == 1 and d["group"] != "exercise" else _rec_title(d["group"], d["label"], d.get("order")))
+        labels.append(d["label"] if len(kinds) == 1 and d["group"] != "exercise" else _rec_title(d["group"], d["label"], d.get("order")))
     looks = tuple(f"rec:{graph.nodes[n]['group']}" for n in ordered)
     look = f"rec:{first['group']}" if len(kinds) == 1 else "rec:assessment"
-    return VNode(name, look, title, (), tuple(rows), row_looks=looks if len(kinds) > 1 else (),
+    return VNode(name, look, title, (), tuple(labels), row_looks=looks if len(kinds) > 1 else (),
                  tooltip=", ".join(graph.nodes[n]["id"] for n in ordered), rank="max")
