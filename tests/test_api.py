@@ -44,6 +44,9 @@ def test_an_unknown_id_is_an_error_never_a_silent_false() -> None:
     with pytest.raises(UnknownId):
         result.conclusion("arm_bar", "left")  # a recommendation, not a state
     assert result.holds("ir_limited", "right") is False  # a known id that does not hold
+    with pytest.raises(UnknownId) as err:
+        result.holds("ir_limited", "lft")  # type: ignore[arg-type]
+    assert str(err.value) == "unknown side 'lft' (did you mean 'left'?)"
 
 
 def test_library_errors_never_name_cli_flags() -> None:

@@ -209,7 +209,7 @@ def test_contract_shapes():
         assert c.holds == (c.standing in ("supported", "present"))
         assert c.side == "left"
         d = c.to_dict()
-        assert set(d) == {"id", "label", "standing", "holds", "for", "against", "next_assessment", "sources"}
+        assert set(d) == {"id", "label", "standing", "holds", "for", "against", "next_assessment", "assumptions", "sources"}
         for arg in d["for"] + d["against"]:
             assert set(arg) == {"text", "source", "keys"}
         json.dumps(d)

@@ -265,6 +265,12 @@ class Result:
 
     # -- looking things up
 
+    def check_side(self, side: object) -> Side:
+        """``side`` when it is left, right or None; else :class:`UnknownId` with a did-you-mean."""
+        if side is None or side in SIDES:
+            return side  # type: ignore[return-value]
+        raise UnknownId(f"unknown side {side!r}", hint=suggest(str(side), SIDES) or "sides are left, right or None")
+
     def check_id(self, item_id: str, *, kinds: Sequence[str] = ("state", "recommendation", "finding")) -> str:
         """``item_id`` when the KB declares it as one of ``kinds``; else :class:`UnknownId`."""
         if self.kb.kind_of(item_id) in kinds:
@@ -275,18 +281,18 @@ class Result:
     def conclusion(self, item_id: str, side: Side = None) -> Conclusion | None:
         """The conclusion about state ``item_id`` on ``side``, or None when it does not hold."""
         self.check_id(item_id, kinds=("state",))
-        item = self._index.get((item_id, side))
+        item = self._index.get((item_id, self.check_side(side)))
         return item if isinstance(item, Conclusion) else None
 
     def recommendation(self, item_id: str, side: Side = None) -> RecommendationResult | None:
         """The recommendation ``item_id`` on ``side``, or None when it is not recommended there."""
         self.check_id(item_id, kinds=("recommendation",))
-        item = self._index.get((item_id, side))
+        item = self._index.get((item_id, self.check_side(side)))
         return item if isinstance(item, RecommendationResult) else None
 
     def item(self, item_id: str, side: Side = None) -> Item | None:
         self.check_id(item_id, kinds=("state", "recommendation"))
-        return self._index.get((item_id, side))
+        return self._index.get((item_id, self.check_side(side)))
 
     def holds(self, item_id: str, side: Side = None) -> bool:
         """True when the state or recommendation is in the result on that side.
@@ -303,7 +309,7 @@ class Result:
     def finding(self, finding_id: str, side: Side = None) -> float | bool | None:
         """The entered value of a finding on a side (None when not recorded)."""
         self.check_id(finding_id, kinds=("finding",))
-        return self.case.findings.get((finding_id, side))
+        return self.case.findings.get((finding_id, self.check_side(side)))
 
     # -- JSON
 

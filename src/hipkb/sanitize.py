@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean"]
+__all__ = ["clean", "json_text"]
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _SEPARATORS = "\u2028\u2029"
@@ -43,6 +43,28 @@ def _escape(match: re.Match[str]) -> str:
         return _NAMED[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def json_text(data: object) -> str:
+    r"""JSON for a terminal or a file: readable UTF-8, every unsafe character as a ``\uXXXX`` escape.
+
+    ``json.dumps(ensure_ascii=False)`` lets DEL, C1 controls, bidi overrides,
+    line separators and lone surrogates through raw; here they become JSON
+    escapes, so the text means the same to a JSON reader and hides nothing
+    on a terminal.
+
+    >>> print(json_text({"quote": "a\u202eb", "deg": "25°"}))
+    {
+      "quote": "a\u202eb",
+      "deg": "25°"
+    }
+    """
+    import json
+
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if _UNSAFE_BUT_NEWLINE.search(text) is None:
+        return text
+    return _UNSAFE_BUT_NEWLINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def clean(text: str, *, keep_newlines: bool = False) -> str:

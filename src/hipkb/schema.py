@@ -472,7 +472,9 @@ def result_schema() -> dict[str, Any]:
     contributor = _closed({
         "id": _ID, "label": {"type": "string"}, "standing": {"enum": list(STANDINGS)}, "holds": {"type": "boolean"},
         "for": {"type": "array", "items": argument}, "against": {"type": "array", "items": argument},
-        "next_assessment": {"oneOf": [_ID, {"type": "null"}]}, "sources": {"type": "array", "items": citation},
+        "next_assessment": {"oneOf": [_ID, {"type": "null"}]},
+        "assumptions": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+        "sources": {"type": "array", "items": citation},
     }, description="One row of the differential of `hipkb why ir_limited --format json`")
     return {
         "$schema": DIALECT,

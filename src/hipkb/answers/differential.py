@@ -120,9 +120,7 @@ class Contributor:
 
     ``holds`` is True when the standing is ``supported`` or ``present``.
     ``assumptions`` are what a supported reading rests on without a record
-    (e.g. the pelvic position during the supine test); in JSON they are the
-    keys of the "there is no evidence that …" arguments for it (the
-    result schema's contributor row is closed).
+    (e.g. the pelvic position during the supine test), as in a result's JSON.
     """
 
     id: str
@@ -145,6 +143,7 @@ class Contributor:
             "for": [a.to_dict() for a in self.arguments_for],
             "against": [a.to_dict() for a in self.arguments_against],
             "next_assessment": self.next_assessment,
+            "assumptions": [{"id": k[0], "side": k[1]} for k in self.assumptions],
             "sources": [s.to_dict() for s in self.sources],
         }
 

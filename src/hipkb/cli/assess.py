@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
+
+from ..sanitize import json_text
 
 from .common import case_argument, case_options, cli, format_option, load_result
 
@@ -27,7 +28,7 @@ def assess(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: t
     """
     result = load_result(case, kb_dir, thresholds, mdcs, engine)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.to_dict()))
     else:
         from ..answers.report import text_report
 

@@ -7,11 +7,12 @@ into one line and exit 2 by ``hipkb.cli.main``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from ..sanitize import json_text
 
 from ..model import SIDES
 from .common import case_options, cli, load_result
@@ -37,7 +38,7 @@ def _detail_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _echo(payload: Any, fmt: str, detail: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(payload.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(payload.to_dict()))
     else:
         click.echo(payload.text(detail=detail), nl=False)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
+
+from ..sanitize import json_text
 
 from ..errors import InputError
 from ..model import KBModel
@@ -39,7 +40,7 @@ def check(directory: Path | None, strict: bool, article: Path | None, fmt: str) 
 
     report = check_kb(directory, article=article)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(report.to_dict()))
     else:
         click.echo(text_report(report), nl=False)
     return report.exit_code(strict=strict)
@@ -71,7 +72,7 @@ def coverage(cases: Path, kb_dir: Path | None, strict: bool, fail_under: float |
     runs = [run for scenario in load_scenarios(cases, kb) for run in run_scenario(scenario, kb)]
     cov = measure(kb, runs)
     if fmt == "json":
-        click.echo(json.dumps(cov.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(cov.to_dict()))
     else:
         click.echo(text_report(cov, verbose=verbose), nl=False)
     floor = 100.0 if strict else fail_under
@@ -131,7 +132,7 @@ def list_command(table: str, kb_dir: Path | None, fmt: str) -> int:
     rows = kb_rows(kb, table)
     if fmt == "json":
         payload = {"kb": {"name": kb.name, "version": kb.version}, table: rows}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        click.echo(json_text(payload))
     else:
         click.echo(kb_text(kb, table, rows), nl=False)
     return 0

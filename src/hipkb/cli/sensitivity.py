@@ -6,10 +6,11 @@ print, return 0 (errors become one line and exit 2 in ``hipkb.cli.main``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
+
+from ..sanitize import json_text
 
 from .common import case_argument, case_options, cli, load_result
 
@@ -36,7 +37,7 @@ def sensitivity_command(case: Path, fmt: str, detail: str, kb_dir: Path | None, 
     result = load_result(case, kb_dir, thresholds, mdcs, engine)
     answer = sensitivity(result)
     if fmt == "json":
-        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(answer.to_dict()))
     else:
         click.echo(answer.text(detail=detail), nl=False)  # type: ignore[arg-type]
     return 0

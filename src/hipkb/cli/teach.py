@@ -8,7 +8,6 @@ with no terminal it says what to pass and exits 2.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
+
+from ..sanitize import json_text
 
 from ..errors import InputError, suggest
 from ..model import SIDES
@@ -73,7 +74,7 @@ def quiz_command(count: int, seed: int, kinds: tuple[str, ...], fmt: str | None,
 
         data = anki_package(made, timestamp=_anki_timestamp())
     elif fmt == "json":
-        data = (json.dumps(made.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        data = (json_text(made.to_dict()) + "\n").encode("utf-8")
     elif fmt == "markdown":
         data = made.markdown().encode("utf-8")
     else:
@@ -122,7 +123,7 @@ def practice_command(case: Path, answers_file: Path | None, fmt: str, interactiv
         answers = parse_answers(_ask(result), result.kb)
     graded = grade(result, answers)
     if fmt == "json":
-        click.echo(json.dumps(graded.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(graded.to_dict()))
     else:
         click.echo(graded.text(), nl=False)
     return 0
