@@ -1,62 +1,67 @@
 #!/usr/bin/env python3
-"""hipkb benchmark: engine speed, equivalence to a plain-Python reference, cold start, scaling, batch.
+"""hipkb benchmark: engines compared, cold start, KB scaling, deep chains, batch jobs.
 
-Run from the repository (after ``pip install .``)::
+Run from the repository (with hipkb installed, e.g. ``pip install -e .[test]``)::
 
-    python benchmarks/bench.py            # full run, a few minutes at most
-    python benchmarks/bench.py --quick    # CI: the same sections, smaller (well under a minute)
+    python benchmarks/bench.py            # full run (a few minutes)
+    python benchmarks/bench.py --quick    # CI: the same sections, smaller (seconds)
     python benchmarks/bench.py --json     # machine-readable
 
-Every number is measured in this process (or in subprocesses it starts) and
-reported next to a baseline measured in the same run, so ratios mean
-something across machines:
+Every number is reported next to a baseline measured in the same run, in
+interleaved rounds (A B C A B C ..., median per contestant), so a busy
+machine slows every contestant alike and ratios mean something across
+machines. Absolute times are printed for context only.
 
-- **equivalence**: every generated case is run through the experta engine
-  and through :mod:`reference` (a plain-Python evaluation of the same KB
-  rules); their firings and the final JSON must be identical, else the
-  benchmark exits 1.
-- **per case**: ms/case through the experta engine with the engine reused
-  (parse excluded, resolver and result included), the same for the
-  reference evaluator feeding the same resolver, and their ratio.
-- **build**: KB load, engine class build (compile), first engine instance
-  (Rete network) build.
+- **engines** (per case, cases with both supine IR and both SLR readings,
+  case parsing and the resolver included): the compiled evaluator (the
+  default), the experta engine (stock experta, one engine per thread,
+  reset per case), a *naive* experta engine (the same experta rules, a
+  fresh engine instance — a new Rete network — per case: what a first
+  experta program does), and the plain-Python spec model
+  (``tests/spec_model.py``, an independent hand-written oracle; it builds
+  no Result, so it is a floor, not a contestant). Compiled vs experta must
+  give byte-identical JSON on every generated case, else the benchmark
+  exits 1; agreement with the spec model is reported.
 - **cold start**: ``hipkb assess examples/demo-01.yaml`` in a fresh process
-  as a multiple of ``python -c pass`` (median of several runs, bytecode
-  cached as it is for an installed package), with ``import experta, yaml``
-  as the floor; and which heavy modules that path imports (should be none).
-- **scaling**: the KB replicated 1×, 5×, 20× (ids suffixed per copy),
-  written to a temp dir, loaded and compiled: build time (and per rule) and
-  ms/case, with one copy's findings and with every copy's.
-- **batch**: ``assess_many`` over the generated cases, ``jobs=1`` vs
-  ``jobs=2``, and that both give the same results.
+  (KB cache warm, and with the cache off) as a multiple of ``python -c
+  pass``; ``import hipkb`` and ``import hipkb.cli`` for the breakdown.
+- **scaling**: the KB replicated 1×, 5×, 20× (ids suffixed per copy) in a
+  temp dir: load time (cache off and warm), and ms per case for a case over
+  one copy and for the same case spread over every copy.
+- **chains**: a KB with a 10,000-link causal chain (2,000 with --quick) and
+  a 2,000-rule cycle declared against its flow: load and assess times.
+- **batch**: ``assess_many`` over 2,000 cases with ``jobs=1`` and
+  ``jobs=2`` (every result's JSON consumed), wall time and CPU time of the
+  calling process and of the workers, and that both give the same output.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
+
+import hipkb
+from hipkb.batch import assess_many, sample_cases, verify_engines
+from hipkb.infer import prepare, resolve
+from hipkb.kb import FILES, MANIFEST, bundled_kb_path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from hipkb.compile import CompiledKB, compile_kb  # noqa: E402
-from hipkb.infer import assess, build_result, resolve_case  # noqa: E402
-from hipkb.kb import FILES, MANIFEST, bundled_kb_path, load_kb  # noqa: E402
-from reference import Evaluator, generate_cases  # noqa: E402
-
 DEMO = REPO / "examples" / "demo-01.yaml"
-HEAVY = ("networkx", "graphviz", "tqdm", "multiprocessing", "concurrent.futures", "jsonschema")
+SPEC = REPO / "tests" / "spec_model.py"
 
 
 # --------------------------------------------------------------------------
@@ -84,178 +89,218 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
-        "hipkb": version("hipkb"),
+        "hipkb": hipkb.__version__,
         "experta": version("experta"),
+        "load_average": _load(),
     }
 
 
-def best_of(repeats: int, run: Callable[[], None]) -> float:
-    """Seconds of the fastest of ``repeats`` runs (the least disturbed by the machine)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
-def as_json(result: Any) -> str:
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+def interleaved(rounds: int, contestants: dict[str, Callable[[], Any]]) -> dict[str, float]:
+    """Median seconds per contestant over ``rounds`` rounds, each round running every contestant once."""
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    for _ in range(rounds):
+        for name, run in contestants.items():
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def load_spec() -> Any | None:
+    if not SPEC.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("hipkb_spec_model", SPEC)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 # --------------------------------------------------------------------------
-# sections
+# engines
 
 
-def check_equivalence(kb: Any, cases: list[Any], evaluator: Evaluator) -> dict[str, Any]:
-    """Engine vs reference on every case: same firings, byte-identical JSON."""
-    compiled = compile_kb(kb)
-    mismatches = []
-    firings = 0
-    for i, (case, merged) in enumerate(cases):
-        engine = compiled.run(case.findings, case.given, merged)
-        plain = evaluator.firings(case.findings, case.given, merged)
-        firings += len(set(engine))
-        same_firings = set(engine) == set(plain)
-        same_json = as_json(build_result(kb, case, merged, engine)) == as_json(build_result(kb, case, merged, plain))
-        if not (same_firings and same_json):
-            mismatches.append({"case": i, "subject": case.subject, "engine_only": sorted(map(str, set(engine) - set(plain)))[:5],
-                               "reference_only": sorted(map(str, set(plain) - set(engine)))[:5]})
-    return {"cases": len(cases), "mismatches": len(mismatches), "examples": mismatches[:3],
-            "firings_per_case": round(firings / max(1, len(cases)), 1)}
+class NaiveExperta:
+    """Stock experta, the KB's rules built once, but a fresh engine instance (a new Rete network) per case."""
+
+    def __init__(self, kb: Any) -> None:
+        self.inner = kb.engine("experta")
+
+    def run(self, findings: Any, given: Any, thresholds: Any) -> list[Any]:
+        inner = self.inner
+        engine = inner.engine_class()
+        engine.reset()
+        engine.hipkb_fired = []
+        facts = [inner.Threshold(name=k, value=v) for k, v in sorted(thresholds.items())]
+        facts += [inner.Finding(name=k[0], side=k[1] or "-", value=v)
+                  for k, v in sorted(findings.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+        facts += [inner.State(name=k[0], side=k[1] or "-") for k in sorted(set(given), key=lambda k: (k[0], k[1] or ""))]
+        engine.declare(*facts)
+        engine.run(len(inner.firing_of) + 1)
+        return [inner.firing_of[n] for n in engine.hipkb_fired]
 
 
-def per_case(kb: Any, cases: list[Any], evaluator: Evaluator, repeats: int) -> dict[str, Any]:
-    compiled = compile_kb(kb)
-    for case, merged in cases[:20]:  # warm up this thread's engine
-        assess(kb, case)
+def spec_input(case: Any) -> dict[str, Any]:
+    """A parsed Case in the spec model's shape."""
+    findings: dict[str, Any] = {}
+    for (fid, side), value in case.findings.items():
+        if side is None:
+            findings[fid] = value
+        else:
+            findings.setdefault(fid, {})[side] = value
+    given: dict[str, list[str]] = {}
+    for sid, side in case.given:
+        given.setdefault(sid, []).append(side)
+    return {"findings": findings, "thresholds": dict(case.thresholds), "mdc": dict(case.mdc), "given": given}
 
-    def engine_assess() -> None:
-        for case, _ in cases:
-            assess(kb, case)
 
-    def engine_only() -> None:
-        for case, merged in cases:
-            compiled.run(case.findings, case.given, merged)
+def spec_agreement(spec: Any, kb: Any, cases: list[Any]) -> dict[str, Any]:
+    """How many cases the spec model and the compiled engine agree on (items, sides, statuses)."""
+    agree = differ = skipped = 0
+    example = None
+    for raw in cases:
+        case, _, _ = prepare(kb, raw)
+        try:
+            expected = spec.spec_assess(**spec_input(case))
+        except Exception:  # noqa: BLE001  (a finding or state the spec model does not cover)
+            skipped += 1
+            continue
+        result = kb.assess(case)
+        got = ({(c.id, c.side, c.status) for c in result.conclusions}, {(r.id, r.side, r.status) for r in result.recommendations})
+        want = ({(k[0], k[1], v.status) for k, v in expected.conclusions.items()},
+                {(k[0], k[1], v.status) for k, v in expected.recommendations.items()})
+        if got == want:
+            agree += 1
+        else:
+            differ += 1
+            if example is None:
+                example = {"subject": case.subject, "engine_only": sorted(map(str, (got[0] - want[0]) | (got[1] - want[1])))[:5],
+                           "spec_only": sorted(map(str, (want[0] - got[0]) | (want[1] - got[1])))[:5]}
+    return {"agree": agree, "differ": differ, "skipped": skipped, "first_difference": example}
 
-    def reference_assess() -> None:
-        for case, merged in cases:
-            build_result(kb, case, merged, evaluator.firings(case.findings, case.given, merged))
 
-    def reference_only() -> None:
-        for case, merged in cases:
-            evaluator.firings(case.findings, case.given, merged)
+def engines(kb: Any, n: int, rounds: int) -> dict[str, Any]:
+    raw = sample_cases(kb, n, seed=7, always=("supine_hip_ir", "straight_leg_raise"))
+    parsed = [prepare(kb, c) for c in raw]
+    experta = kb.engine("experta")
+    naive = NaiveExperta(kb)
+    spec = load_spec()
+    spec_cases = []
+    if spec is not None:
+        for case, _, _ in parsed:
+            try:
+                spec.spec_assess(**spec_input(case))
+                spec_cases.append(spec_input(case))
+            except Exception:  # noqa: BLE001
+                pass
 
-    n = len(cases)
-    out = {
-        "engine_ms": best_of(repeats, engine_assess) / n * 1000,
-        "engine_match_ms": best_of(repeats, engine_only) / n * 1000,
-        "reference_ms": best_of(repeats, reference_assess) / n * 1000,
-        "reference_match_ms": best_of(repeats, reference_only) / n * 1000,
+    def through(runner: Any) -> Callable[[], None]:
+        def run() -> None:
+            for c in raw:
+                case, t, m = prepare(kb, c)
+                resolve(kb, case, t, m, runner.run(case.findings, case.given, t))
+        return run
+
+    contestants: dict[str, Callable[[], Any]] = {
+        "compiled": lambda: [kb.assess(c) for c in raw],
+        "experta": through(experta),
+        "naive_experta": through(naive),
     }
-    demo, _ = resolve_case(kb, DEMO)
-    out["demo_ms"] = best_of(repeats, lambda: [assess(kb, demo) for _ in range(200)]) / 200 * 1000
-    out["ratio"] = out["engine_ms"] / out["reference_ms"]
-    out["match_ratio"] = out["engine_match_ms"] / out["reference_match_ms"]
+    if spec_cases:
+        contestants["spec_model"] = lambda: [spec.spec_assess(**c) for c in spec_cases]
+    for c in raw[:10]:  # warm every path (experta's network, lazy imports) outside the timing
+        kb.assess(c)
+        kb.assess(c, engine="experta")
+    medians = interleaved(rounds, contestants)
+    per_case = {name: seconds / (len(spec_cases) if name == "spec_model" else len(raw)) * 1000 for name, seconds in medians.items()}
+    mismatches = verify_engines(kb, raw)
+    naive_same = all(sorted(set(naive.run(c.findings, c.given, t))) == sorted(set(experta.run(c.findings, c.given, t)))
+                     for c, t, _ in parsed[:50])
+    out: dict[str, Any] = {
+        "cases": len(raw),
+        "ms_per_case": per_case,
+        "ratio_compiled_to_naive_experta": per_case["compiled"] / per_case["naive_experta"],
+        "ratio_compiled_to_experta": per_case["compiled"] / per_case["experta"],
+        "engine_mismatches": len(mismatches),
+        "first_mismatch": str(mismatches[0]) if mismatches else None,
+        "naive_experta_fires_as_experta": naive_same,
+    }
+    if spec_cases:
+        out["ratio_compiled_to_spec_model"] = per_case["compiled"] / per_case["spec_model"]
+        out["spec_model"] = spec_agreement(spec, kb, raw)
     return out
 
 
-def build_times(directory: Path | None, repeats: int) -> dict[str, Any]:
-    """KB load, engine class build and first engine (network) build, in ms (best of ``repeats``)."""
-    load, compile_, network = [], [], []
-    branches = 0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        kb = load_kb(directory)
-        t1 = time.perf_counter()
-        compiled = CompiledKB(kb)
-        t2 = time.perf_counter()
-        compiled.engine()
-        t3 = time.perf_counter()
-        load.append(t1 - t0)
-        compile_.append(t2 - t1)
-        network.append(t3 - t2)
-        branches = len(compiled.branches)
-    return {
-        "load_ms": min(load) * 1000,
-        "compile_ms": min(compile_) * 1000,
-        "network_ms": min(network) * 1000,
-        "build_ms": (min(compile_) + min(network)) * 1000,
-        "rules": branches,
-    }
+# --------------------------------------------------------------------------
+# cold start
 
 
-def cold_start(runs: int) -> dict[str, Any]:
-    """Fresh-process timings, median of ``runs`` (interleaved), bytecode cached as when installed."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    cache = tempfile.mkdtemp(prefix="hipkb-bench-pyc-")
-    env["PYTHONPYCACHEPREFIX"] = cache
-    script = Path(sys.executable).parent / "hipkb"
-    hipkb_cmd = [str(script)] if script.exists() else [sys.executable, "-m", "hipkb"]
-    floor = ("import collections, collections.abc; collections.Mapping = collections.abc.Mapping; "
-             "import experta, yaml")
+def cold_start(runs: int, cache_dir: Path) -> dict[str, Any]:
+    exe = sys.executable
+    hipkb_cmd = [exe, "-c", "import sys; from hipkb.cli import entry; sys.argv[0] = 'hipkb'; entry()"]
+    # Bytecode cached as for an installed package (pip compiles at install): without this a
+    # checkout run with PYTHONDONTWRITEBYTECODE=1 would compile every module on every run.
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = dict(base_env, HIPKB_CACHE_DIR=str(cache_dir))
+    off = dict(base_env, HIPKB_CACHE_DIR="")
     commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "import experta, yaml": [sys.executable, "-c", floor],
-        "hipkb assess": hipkb_cmd + ["assess", str(DEMO)],
+        "python -c pass": ([exe, "-c", "pass"], env),
+        "import hipkb": ([exe, "-c", "import hipkb"], env),
+        "import hipkb.cli": ([exe, "-c", "import hipkb.cli"], env),
+        "hipkb assess (cache warm)": (hipkb_cmd + ["assess", str(DEMO)], env),
+        "hipkb assess (cache off)": (hipkb_cmd + ["assess", str(DEMO)], off),
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for cmd in commands.values():  # warm up: write bytecode, fill the OS cache
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True, cwd=REPO)
-    for _ in range(runs):
-        for name, cmd in commands.items():
-            start = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True, cwd=REPO)
-            times[name].append(time.perf_counter() - start)
-    med = {name: statistics.median(values) * 1000 for name, values in times.items()}
-    probe = ("import json, sys; from hipkb.cli import main; import contextlib, io\n"
-             "with contextlib.redirect_stdout(io.StringIO()): main(['assess', sys.argv[1]])\n"
-             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
-    heavy = json.loads(subprocess.run([sys.executable, "-c", probe, str(DEMO)], capture_output=True, text=True,
-                                      env=env, check=True, cwd=REPO).stdout)
-    base = med["python -c pass"]
+    subprocess.run(commands["hipkb assess (cache warm)"][0], env=env, capture_output=True, check=True)  # fill the cache
+
+    def spawn(cmd: list[str], environment: dict[str, str]) -> Callable[[], None]:
+        return lambda: subprocess.run(cmd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+
+    medians = interleaved(runs, {name: spawn(*spec) for name, spec in commands.items()})
+    base = medians["python -c pass"]
+    imported = subprocess.run([*hipkb_cmd[:2], "import sys, runpy; from hipkb.cli import main; main(['assess', sys.argv[1]]); "
+                               "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+                               "('yaml', 'click', 'experta', 'networkx', 'graphviz', 'tqdm', 'jsonschema', 'multiprocessing', 'concurrent'))))",
+                               str(DEMO)], env=env, capture_output=True, text=True)
+    modules = imported.stdout.strip().splitlines()[-1].split() if imported.stdout.strip() else []
     return {
         "runs": runs,
-        "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(hipkb_cmd)) + " assess examples/demo-01.yaml",
-        "pass_ms": base,
-        "floor_ms": med["import experta, yaml"],
-        "assess_ms": med["hipkb assess"],
-        "floor_ratio": med["import experta, yaml"] / base,
-        "assess_ratio": med["hipkb assess"] / base,
-        "heavy_modules_imported": heavy,
+        "ms": {name: seconds * 1000 for name, seconds in medians.items()},
+        "ratio_to_python": {name: seconds / base for name, seconds in medians.items()},
+        "heavy_modules_imported": sorted({m.split(".")[0] for m in modules}),
     }
+
+
+# --------------------------------------------------------------------------
+# scaling
 
 
 def replicate_kb(source: Path, copies: int, target: Path) -> None:
-    """Write ``copies`` copies of the KB in ``source`` into ``target``, ids suffixed per copy.
+    """Write the KB ``copies`` times over into ``target``: copy k's ids end in ``_xk`` (copy 0 keeps its ids).
 
-    Copy 0 keeps its ids (so the usual cases apply to it); copy k renames
-    every declared id (and every reference to one) to ``id_xk``. Sources are
-    shared, declared once.
+    Sources are shared. Any string equal to a declared id (a reference) is
+    renamed with its copy; labels and quotes are left as they are.
     """
-    import yaml
+    from hipkb.source import read_document
 
-    docs = {name: yaml.safe_load((source / name).read_text(encoding="utf-8")) for name in FILES}
+    # hipkb's own reader: PyYAML would read the condition key `on` as true
+    docs = {name: read_document(source / name).data for name in FILES}
     ids: set[str] = set()
-
-    def collect(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("id"), str):
-                ids.add(node["id"])
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for value in node:
-                collect(value)
-
     for name, top in FILES.items():
         if top != "sources":
-            collect(docs[name][top])
+            for item in docs[name][top]:
+                _collect(item, ids)
 
     def rename(node: Any, suffix: str) -> Any:
         if isinstance(node, dict):
-            return {k: rename(v, suffix) for k, v in node.items()}
+            return {rename(k, suffix) if isinstance(k, str) else k: rename(v, suffix) for k, v in node.items()}
         if isinstance(node, list):
             return [rename(v, suffix) for v in node]
         if isinstance(node, str) and node in ids:
@@ -263,16 +308,29 @@ def replicate_kb(source: Path, copies: int, target: Path) -> None:
         return node
 
     target.mkdir(parents=True, exist_ok=True)
-    (target / MANIFEST).write_text((source / MANIFEST).read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(source / MANIFEST, target / MANIFEST)
     for name, top in FILES.items():
         items = docs[name][top]
         if top != "sources":
             items = [rename(item, "" if k == 0 else f"_x{k}") for k in range(copies) for item in items]
-        (target / name).write_text(yaml.safe_dump({top: items}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        (target / name).write_text(json.dumps({top: items}, ensure_ascii=False, indent=1), encoding="utf-8")  # JSON is YAML
+
+
+def _collect(node: Any, ids: set[str]) -> None:
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("id"), str):
+                ids.add(item["id"])
+            ids.update(a for a in item.get("aliases") or () if isinstance(a, str))
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
 
 
 def spread(case: dict[str, Any], copies: int) -> dict[str, Any]:
-    """The same findings, thresholds and given states for every copy of a replicated KB."""
+    """The same findings (and thresholds) for every copy of a replicated KB."""
     out = dict(case)
     out["findings"] = {f"{k}{'' if c == 0 else f'_x{c}'}": v for c in range(copies) for k, v in case["findings"].items()}
     if "thresholds" in case:
@@ -280,43 +338,119 @@ def spread(case: dict[str, Any], copies: int) -> dict[str, Any]:
     return out
 
 
-def scaling(factors: Iterable[int], n_cases: int, repeats: int) -> list[dict[str, Any]]:
-    rows = []
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = run()
+    return time.perf_counter() - start, value
+
+
+def scaling(factors: tuple[int, ...], n: int, rounds: int, tmp: Path) -> list[dict[str, Any]]:
+    from hipkb.kbcache import load as load_cached
+
     source = bundled_kb_path()
-    raw = generate_cases(load_kb(source), n_cases, seed=101)  # copy 0's ids
-    with tempfile.TemporaryDirectory(prefix="hipkb-bench-kb-") as tmp:
-        for factor in factors:
-            folder = Path(tmp) / f"x{factor}"
-            replicate_kb(source, factor, folder)
-            row: dict[str, Any] = {"copies": factor, **build_times(folder, repeats)}
-            row["build_ms_per_rule"] = row["build_ms"] / row["rules"]
-            kb = load_kb(folder)
-            one = [resolve_case(kb, c) for c in raw]
-            every = [resolve_case(kb, spread(c, factor)) for c in raw[: max(5, n_cases // factor)]]
-            evaluator = Evaluator(kb)
-            check = check_equivalence(kb, every[:10], evaluator)
-            for case, _ in one[:10]:
-                assess(kb, case)
-            row["ms_per_case_one_copy"] = best_of(repeats, lambda: [assess(kb, c) for c, _ in one]) / len(one) * 1000
-            row["ms_per_case_all_copies"] = best_of(repeats, lambda: [assess(kb, c) for c, _ in every]) / len(every) * 1000
-            row["ms_per_case_per_copy"] = row["ms_per_case_all_copies"] / factor
-            row["equivalence_mismatches"] = check["mismatches"]
-            rows.append(row)
+    base = hipkb.load_kb()
+    raw = sample_cases(base, n, seed=101, always=("supine_hip_ir",))
+    rows = []
+    kbs = {}
+    for factor in factors:
+        folder = tmp / f"x{factor}"
+        replicate_kb(source, factor, folder)
+        cold, _ = timed(lambda: load_cached(folder, cache=False))
+        load_cached(folder)  # fill the cache
+        warm, _ = timed(lambda: hipkb.load_kb(folder))
+        kb = kbs[factor] = hipkb.load_kb(folder)
+        spread_cases = [spread(c, factor) for c in raw]
+        mismatches = len(verify_engines(kb, spread_cases[:5])) if factor <= 5 else None
+        rows.append({"copies": factor, "rules": len(kb.inference_rules), "units": len(kb.engine("compiled").firings),
+                     "load_ms_cache_off": cold * 1000, "load_ms_cache_warm": warm * 1000, "engine_mismatches": mismatches,
+                     "one": raw, "all": spread_cases})
+    contestants: dict[str, Callable[[], Any]] = {}
+    for row in rows:
+        kb = kbs[row["copies"]]
+        contestants[f"{row['copies']}:one"] = lambda kb=kb, cases=row["one"]: [kb.assess(c) for c in cases]
+        contestants[f"{row['copies']}:all"] = lambda kb=kb, cases=row["all"]: [kb.assess(c) for c in cases]
+    medians = interleaved(rounds, contestants)
+    for row in rows:
+        one, every = row.pop("one"), row.pop("all")
+        row["ms_per_case_one_copy"] = medians[f"{row['copies']}:one"] / len(one) * 1000
+        row["ms_per_case_all_copies"] = medians[f"{row['copies']}:all"] / len(every) * 1000
+        row["ms_per_case_per_copy"] = row["ms_per_case_all_copies"] / row["copies"]
     return rows
 
 
-def batch(kb: Any, raw_cases: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
-    """assess_many wall time (workers started, every result back in the caller), then equality."""
-    from hipkb.batch import assess_many
+# --------------------------------------------------------------------------
+# deep chains
 
-    out: dict[str, Any] = {"cases": len(raw_cases)}
-    results: dict[int, list[Any]] = {}
-    for jobs in (1, 2):
-        def run(jobs: int = jobs) -> None:
-            results[jobs] = list(assess_many(raw_cases, kb=kb, jobs=jobs))
-        out[f"jobs{jobs}_s"] = best_of(repeats, run)
-    out["speedup"] = out["jobs1_s"] / out["jobs2_s"]
-    out["same_results"] = [json.dumps(i.to_dict()) for i in results[1]] == [json.dumps(i.to_dict()) for i in results[2]]
+
+def chain_kb(target: Path, links: int, *, ring: bool = False) -> None:
+    """The bundled KB plus a causal chain of ``links`` links from hip_hike (or a cycle of rules declared against its flow)."""
+    shutil.copytree(bundled_kb_path(), target)
+    n = links + 1
+    states = "".join(f"\n  - id: chain_{i}\n    label: Chain {i}\n    sided: true\n    source: {{interpretation: generated}}\n" for i in range(n))
+    with open(target / "states.yaml", "a", encoding="utf-8") as f:
+        f.write(states)
+    start = "\n  - id: chain_start\n    label: Start\n    when:\n      - {finding: hip_hike}\n    then: [chain_0]\n" \
+            "    evidence: interpretation\n    source: {interpretation: generated}\n"
+    if ring:
+        rules = "".join(f"\n  - id: ring_{i}\n    label: Ring {i}\n    when:\n      - {{state: chain_{i}}}\n    then: [chain_{(i + 1) % n}]\n"
+                        "    evidence: interpretation\n    source: {interpretation: generated}\n" for i in reversed(range(n)))
+        with open(target / "rules.yaml", "a", encoding="utf-8") as f:
+            f.write(rules + start)
+        return
+    links_text = "".join(f"\n  - id: link_{i}\n    label: Link {i}\n    cause: chain_{i}\n    effect: chain_{i + 1}\n    use: conclude\n"
+                         "    evidence: interpretation\n    source: {interpretation: generated}\n" for i in range(links))
+    with open(target / "causal.yaml", "a", encoding="utf-8") as f:
+        f.write(links_text)
+    with open(target / "rules.yaml", "a", encoding="utf-8") as f:
+        f.write(start)
+
+
+def chains(links: int, ring: int, tmp: Path) -> list[dict[str, Any]]:
+    from hipkb.kbcache import load as load_cached
+
+    out = []
+    for name, size, is_ring in (("chain", links, False), ("ring (declared against its flow)", ring, True)):
+        folder = tmp / f"{'ring' if is_ring else 'chain'}{size}"
+        chain_kb(folder, size, ring=is_ring)
+        cold, _ = timed(lambda: load_cached(folder, cache=False))
+        load_cached(folder)
+        warm, kb = timed(lambda: hipkb.load_kb(folder))
+        case = {"findings": {"hip_hike": "left"}}
+        first, result = timed(lambda: kb.assess(case))
+        again, _ = timed(lambda: kb.assess(case))
+        held = sum(1 for c in result.conclusions if c.id.startswith("chain_"))
+        out.append({"kb": name, "links": size, "load_s_cache_off": cold, "load_s_cache_warm": warm,
+                    "assess_s": min(first, again), "chain_states_concluded": held})
+    return out
+
+
+# --------------------------------------------------------------------------
+# batch
+
+
+def batch(kb: Any, n: int, rounds: int) -> dict[str, Any]:
+    cases = sample_cases(kb, n, seed=8)
+    out: dict[str, Any] = {"cases": n}
+    outputs: dict[int, list[str]] = {}
+    cpu: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+
+    def run(jobs: int) -> Callable[[], None]:
+        def go() -> None:
+            c0, k0 = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            outputs[jobs] = [item.to_json() for item in assess_many(cases, kb=kb, jobs=jobs)]
+            k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[jobs].append((time.process_time() - c0, (k1.ru_utime + k1.ru_stime) - (k0.ru_utime + k0.ru_stime)))
+        return go
+
+    medians = interleaved(rounds, {"jobs=1": run(1), "jobs=2": run(2)})
+    out["wall_s"] = medians
+    out["speedup"] = medians["jobs=1"] / medians["jobs=2"]
+    out["caller_cpu_s"] = {f"jobs={j}": statistics.median(c[0] for c in cpu[j]) for j in cpu}
+    out["worker_cpu_s"] = {f"jobs={j}": statistics.median(c[1] for c in cpu[j]) for j in cpu}
+    serial_cpu = out["caller_cpu_s"]["jobs=1"]
+    busiest = max(out["caller_cpu_s"]["jobs=2"], out["worker_cpu_s"]["jobs=2"] / 2)
+    out["speedup_on_idle_cores_estimate"] = serial_cpu / busiest if busiest else None
+    out["same_output"] = outputs[1] == outputs[2]
     return out
 
 
@@ -325,69 +459,78 @@ def batch(kb: Any, raw_cases: list[dict[str, Any]], repeats: int) -> dict[str, A
 
 
 def run(quick: bool) -> dict[str, Any]:
-    size = {"cases": 300, "repeats": 2, "cold_runs": 5, "scale_cases": 30, "batch_cases": 1000} if quick else \
-           {"cases": 2000, "repeats": 5, "cold_runs": 21, "scale_cases": 200, "batch_cases": 1000}
-    kb = load_kb()
-    raw = generate_cases(kb, size["cases"], seed=7)
-    cases = [resolve_case(kb, c) for c in raw]
-    evaluator = Evaluator(kb)
-    report: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine(), "sizes": size}
-    report["equivalence"] = check_equivalence(kb, cases, evaluator)
-    report["per_case"] = per_case(kb, cases, evaluator, size["repeats"])
-    report["build"] = build_times(None, max(3, size["repeats"]))
-    report["cold_start"] = cold_start(size["cold_runs"])
-    report["scaling"] = scaling((1, 5, 20), size["scale_cases"], size["repeats"])
-    report["batch"] = batch(kb, generate_cases(kb, size["batch_cases"], seed=8), 2 if quick else 5)
-    report["ok"] = (report["equivalence"]["mismatches"] == 0 and report["batch"]["same_results"]
-                    and all(r["equivalence_mismatches"] == 0 for r in report["scaling"]))
+    size = ({"cases": 20, "rounds": 2, "cold_runs": 5, "scale_cases": 20, "factors": (1, 5), "chain": 1000, "ring": 200,
+             "batch": 400, "batch_rounds": 1} if quick else
+            {"cases": 200, "rounds": 5, "cold_runs": 21, "scale_cases": 100, "factors": (1, 5, 20), "chain": 10000, "ring": 2000,
+             "batch": 2000, "batch_rounds": 5})
+    report: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine(), "sizes": {k: v for k, v in size.items()}}
+    with tempfile.TemporaryDirectory(prefix="hipkb-bench-") as name:
+        tmp = Path(name)
+        os.environ["HIPKB_CACHE_DIR"] = str(tmp / "cache")  # never the user's own cache
+        kb = hipkb.load_kb()
+        report["engines"] = engines(kb, size["cases"], size["rounds"])
+        report["cold_start"] = cold_start(size["cold_runs"], tmp / "cache")
+        report["scaling"] = scaling(size["factors"], size["scale_cases"], size["rounds"], tmp)
+        report["chains"] = chains(size["chain"], size["ring"], tmp)
+        report["batch"] = batch(kb, size["batch"], size["batch_rounds"])
+    report["machine"]["load_average_after"] = _load()
+    mismatches = report["engines"]["engine_mismatches"] + sum(r["engine_mismatches"] or 0 for r in report["scaling"])
+    report["ok"] = mismatches == 0 and report["batch"]["same_output"]
     return report
 
 
 def text(r: dict[str, Any]) -> str:
-    m, e, p, b, c, bt = r["machine"], r["equivalence"], r["per_case"], r["build"], r["cold_start"], r["batch"]
+    m, e, c, b = r["machine"], r["engines"], r["cold_start"], r["batch"]
+    ms = e["ms_per_case"]
     lines = [
-        f"hipkb benchmark ({r['mode']}) — {m['cpu']}, {m['nproc']} CPU(s), {m['implementation']} {m['python']}, "
-        f"hipkb {m['hipkb']}, experta {m['experta']}",
+        f"hipkb benchmark ({r['mode']}): {m['cpu']}, {m['nproc']} CPU(s), {m['implementation']} {m['python']}, "
+        f"hipkb {m['hipkb']}, experta {m['experta']}; load average {m['load_average']} before, {m['load_average_after']} after",
         "",
-        f"equivalence: {e['cases']} generated cases, {e['mismatches']} mismatches between the experta engine and the "
-        f"plain-Python reference (firings and JSON); {e['firings_per_case']} firings/case",
-        "",
-        "per case (engine reused; parse excluded, resolver + result included):",
-        f"  experta engine      {p['engine_ms']:7.3f} ms/case   (matching only {p['engine_match_ms']:.3f})",
-        f"  plain-Python ref.   {p['reference_ms']:7.3f} ms/case   (matching only {p['reference_match_ms']:.3f})",
-        f"  ratio engine/ref.   {p['ratio']:7.2f}×           (matching only {p['match_ratio']:.2f}×)",
-        f"  examples/demo-01    {p['demo_ms']:7.3f} ms/case",
-        "",
-        f"build: KB load {b['load_ms']:.1f} ms, engine class {b['compile_ms']:.1f} ms, "
-        f"first engine (Rete network, {b['rules']} rules) {b['network_ms']:.1f} ms",
-        "",
-        f"cold start ({c['command']}, median of {c['runs']}):",
-        f"  python -c pass {c['pass_ms']:.1f} ms; import experta, yaml {c['floor_ms']:.1f} ms ({c['floor_ratio']:.1f}×); "
-        f"hipkb assess {c['assess_ms']:.1f} ms ({c['assess_ratio']:.1f}×)",
-        f"  heavy modules imported by assess: {', '.join(c['heavy_modules_imported']) or 'none'}",
-        "",
-        "scaling (KB replicated, ids suffixed per copy):",
-        "  copies  rules  load ms  build ms  build ms/rule  ms/case (1 copy)  ms/case (all)  per copy",
+        f"engines, per case ({e['cases']} generated cases with both supine IR and both SLR readings; parse + resolve included):",
+        f"  compiled evaluator     {ms['compiled']:8.3f} ms",
+        f"  experta (reused)       {ms['experta']:8.3f} ms   compiled/experta       {e['ratio_compiled_to_experta']:.3f}×",
+        f"  naive experta          {ms['naive_experta']:8.3f} ms   compiled/naive experta {e['ratio_compiled_to_naive_experta']:.3f}×  (target ≤ 0.2×)",
     ]
+    if "spec_model" in ms:
+        s = e["spec_model"]
+        lines.append(f"  plain-Python spec model{ms['spec_model']:8.3f} ms   compiled/spec model    {e['ratio_compiled_to_spec_model']:.3f}×"
+                     f"  (the spec model builds no Result)")
+        lines.append(f"  spec model agreement: {s['agree']} agree, {s['differ']} differ, {s['skipped']} outside its vocabulary"
+                     + (f"; first: {s['first_difference']}" if s["first_difference"] else ""))
+    lines.append(f"  compiled vs experta: {e['engine_mismatches']} cases with different JSON"
+                 + (f" — {e['first_mismatch']}" if e["first_mismatch"] else ""))
+    lines += ["", f"cold start (median of {c['runs']} interleaved runs):"]
+    for name, value in c["ms"].items():
+        lines.append(f"  {name:28s} {value:7.1f} ms  {c['ratio_to_python'][name]:5.2f}× python -c pass")
+    lines.append(f"  heavy packages imported by hipkb assess: {', '.join(c['heavy_modules_imported']) or 'none'}  (target ≤ 6×)")
+    lines += ["", "scaling (the KB replicated, ids suffixed per copy; ms per case, median of interleaved rounds):",
+              "  copies  rules  units  load ms (no cache)  load ms (cache)  one copy  all copies  per copy  engines differ"]
     for s in r["scaling"]:
-        lines.append(f"  {s['copies']:6d} {s['rules']:6d} {s['load_ms']:8.1f} {s['build_ms']:9.1f} {s['build_ms_per_rule']:14.3f}"
-                     f" {s['ms_per_case_one_copy']:17.3f} {s['ms_per_case_all_copies']:14.3f} {s['ms_per_case_per_copy']:9.3f}")
+        lines.append(f"  {s['copies']:6d} {s['rules']:6d} {s['units']:6d} {s['load_ms_cache_off']:19.1f} {s['load_ms_cache_warm']:16.1f}"
+                     f" {s['ms_per_case_one_copy']:9.3f} {s['ms_per_case_all_copies']:11.3f} {s['ms_per_case_per_copy']:9.3f}"
+                     f"  {'-' if s['engine_mismatches'] is None else s['engine_mismatches']}")
+    lines += ["", "deep chains:"]
+    for ch in r["chains"]:
+        lines.append(f"  {ch['kb']}, {ch['links']} links: load {ch['load_s_cache_off']:.2f} s (no cache), {ch['load_s_cache_warm']:.2f} s (cache); "
+                     f"assess {ch['assess_s']:.2f} s; {ch['chain_states_concluded']} chain states concluded")
     lines += [
         "",
-        f"batch: assess_many over {bt['cases']} cases: jobs=1 {bt['jobs1_s']:.2f} s, jobs=2 {bt['jobs2_s']:.2f} s "
-        f"({bt['speedup']:.2f}× faster), same results: {'yes' if bt['same_results'] else 'NO'}",
+        f"batch: assess_many over {b['cases']} cases, every result's JSON consumed:",
+        f"  jobs=1 {b['wall_s']['jobs=1']:.2f} s, jobs=2 {b['wall_s']['jobs=2']:.2f} s: {b['speedup']:.2f}× faster (wall)",
+        f"  CPU: caller {b['caller_cpu_s']['jobs=1']:.2f} s (jobs=1) vs {b['caller_cpu_s']['jobs=2']:.2f} s (jobs=2), "
+        f"workers {b['worker_cpu_s']['jobs=2']:.2f} s; on two idle cores ≈ {b['speedup_on_idle_cores_estimate']:.2f}× faster",
+        f"  same output: {'yes' if b['same_output'] else 'NO'}",
         "",
-        "OK" if r["ok"] else "FAILED: the engine and the reference disagree (see above)",
+        "OK" if r["ok"] else "FAILED: the engines disagree (see above)",
     ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, for CI")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for CI (seconds)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    gc.collect()
     report = run(args.quick)
     sys.stdout.write(json.dumps(report, indent=2) + "\n" if args.json else text(report))
     return 0 if report["ok"] else 1
