@@ -294,3 +294,31 @@ def test_report_without_graphviz_says_so(monkeypatch, tmp_path, demo):
     assert "Not drawn: Graphviz&#x27;s dot program was not found" in page or \
         "Not drawn: Graphviz's dot program was not found" in page
     assert "<svg" not in page
+
+
+def test_a_long_chain_is_cut_short_with_a_link(tmp_path):
+    """A KB whose chain runs through 300 more states: every tree stays shallow and links on; nothing recurses deep."""
+    target = tmp_path / "kb"
+    shutil.copytree(REPO / "kb", target)
+    count = 300
+    states = "".join(f"\n  - id: extra_{i}\n    label: Extra step {i}\n    sided: true\n" for i in range(count))
+    links, cause = [], "pelvis_not_internally_rotating"
+    for i in range(count):
+        links.append(
+            f"\n  - id: extra_link_{i}\n    label: Extra link {i}\n    cause: {cause}\n    effect: extra_{i}\n"
+            "    use: conclude\n    evidence: interpretation\n    source:\n      ref: article\n"
+            '      quote: "This closing of the inlet allows the bottom part of the pelvis (outlet) to open."\n'
+            '      interpretation: "a test of depth"\n'
+        )
+        cause = f"extra_{i}"
+    for name, extra in (("states.yaml", states), ("causal.yaml", "".join(links))):
+        path = target / name
+        path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + extra, encoding="utf-8")
+    result = hipkb.load_kb(target).assess({"findings": {"straight_leg_raise": {"left": 40}}})
+    page = html_report(result, diagram=False)
+    last = page[page.index(f'<li id="c-extra_{count - 1}-left">'):]
+    last = last[:last.index("</details></li>")]
+    assert last.count("<details>") <= 13
+    assert "(continued in its own entry)" in last
+    target_id = re.search(r'<a href="#(c-extra_\d+-left)">', last).group(1)
+    assert f'<li id="{target_id}">' in page  # the link leads to that step's own entry

@@ -54,6 +54,8 @@ _KIND_TITLES = {"strategy": "Strategy", "principle": "Principle", "exercise": "E
                 "assessment": "Assessment"}
 _KIND_ORDER = {"principle": 0, "exercise": 1, "strategy": 2, "caution": 3, "assessment": 4}
 _REFERRAL = "refer_for_fai_evaluation"
+#: Nested steps shown in one justification tree; deeper, a link to the item's own entry.
+_MAX_DEPTH = 12
 _LIMITED = ("ir_limited", "ir_limitation_suspected")
 _NOTE = ("A coaching model, not a diagnosis: the rules come from one coaching article (Resilient Movement blog, "
          "2025), with clinical norms cited for the numbers.")
@@ -241,16 +243,21 @@ class _Writer:
 
     # -- justification trees
 
-    def tree(self, key: Key, shown: set[Key], *, prefix: str = "") -> str:
-        """An item and how it was reached, down to the entered findings; each item once per tree."""
+    def tree(self, key: Key, shown: set[Key], *, prefix: str = "", depth: int = 0) -> str:
+        """An item and how it was reached, down to the entered findings; each item once per tree.
+
+        Past :data:`_MAX_DEPTH` nested steps the tree links to the item's own entry instead.
+        """
         item = self.items.get(key)
         if item is None:
             return f"<li>{prefix}{self.key_text(key)}</li>"
         if key in shown:
             return f'<li>{prefix}{self.key_text(key)} <span class="connective">(shown above)</span></li>'
+        if depth >= _MAX_DEPTH:
+            return f"<li>{prefix}{self.link(key)} <span class=\"connective\">(continued in its own entry)</span></li>"
         shown.add(key)
         head = f'{prefix}<span class="label">{self.key_text(key)}</span> {self.status(item)}{self.ids(key[0], key[1])}'
-        steps = "".join(self.step(j, shown) for j in item.justifications)
+        steps = "".join(self.step(j, shown, depth=depth + 1) for j in item.justifications)
         return f'<li><details><summary>{head}</summary><ul class="tree">{steps}</ul></details></li>'
 
     def anchor(self, key: Key) -> str:
@@ -263,7 +270,7 @@ class _Writer:
             return self.key_text(key)
         return f'<a href="#{self.anchor(key)}">{self.key_text(key)}</a> {self.status(item)}'
 
-    def step(self, just: Justification, shown: set[Key] | None) -> str:
+    def step(self, just: Justification, shown: set[Key] | None, *, depth: int = 0) -> str:
         """One justification: its rule, evidence and source, and what it rests on (a tree, or links when ``shown`` is None)."""
         if just.rule is None:
             return '<li><span class="connective">stated in the case</span> (assessor\'s record)</li>'
@@ -278,7 +285,7 @@ class _Writer:
             elif shown is None:
                 premises.append(f'<li><span class="connective">because</span> {self.link(key)}</li>')
             else:
-                premises.append(self.tree(key, shown, prefix='<span class="connective">because</span> '))
+                premises.append(self.tree(key, shown, prefix='<span class="connective">because</span> ', depth=depth))
         for key in just.recorded_false:
             premises.append(f'<li><span class="connective">it is not the case that</span> {self.key_text(key, lower=True)} '
                             "(recorded as not observed)</li>")

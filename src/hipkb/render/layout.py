@@ -17,6 +17,7 @@ Graphviz.
 from __future__ import annotations
 
 import textwrap
+from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -104,12 +105,13 @@ def _ranks(view: View) -> dict[str, int]:
             succ[e.tail].append(e.head)
             indeg[e.head] += 1
     rank = {n: 0 for n in names}
-    queue = [n for n in names if indeg[n] == 0]
+    queue = deque(n for n in names if indeg[n] == 0)
     seen: set[str] = set()
+    unplaced = iter(names)
     while len(seen) < len(names):
         if not queue:  # a cycle: start again from the first node not yet placed
-            queue = [next(n for n in names if n not in seen)]
-        node = queue.pop(0)
+            queue.append(next(n for n in unplaced if n not in seen))
+        node = queue.popleft()
         if node in seen:
             continue
         seen.add(node)

@@ -177,15 +177,44 @@ class _Builder:
 
 
 def _reduce(edges: dict[tuple[str, str], dict[str, Any]], keep: Iterable[str] = ("opposes",)) -> set[tuple[str, str]]:
-    """The edges a longer path already implies (transitive reduction), except edges of the ``keep`` kinds."""
-    import networkx as nx
+    """The edges a longer path already implies (transitive reduction), except edges of the ``keep`` kinds.
 
-    graph = nx.DiGraph()
-    graph.add_edges_from(k for k, d in edges.items() if d["kind"] not in keep)
-    if not nx.is_directed_acyclic_graph(graph):
+    Reachability is kept as one integer bit set per node, filled in reverse
+    topological order: linear in the edges times a machine word per 64 nodes,
+    so a chain of thousands of steps costs milliseconds, not a quadratic table
+    of sets. A graph with a cycle is left as it is.
+    """
+    kept = [k for k, d in edges.items() if d["kind"] not in keep]
+    index: dict[str, int] = {}
+    for a, b in kept:
+        index.setdefault(a, len(index))
+        index.setdefault(b, len(index))
+    children: list[list[int]] = [[] for _ in index]
+    indegree = [0] * len(index)
+    for a, b in kept:
+        children[index[a]].append(index[b])
+        indegree[index[b]] += 1
+    order = [n for n in range(len(index)) if indegree[n] == 0]
+    for n in order:  # Kahn's algorithm; the list grows as it is read
+        for c in children[n]:
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                order.append(c)
+    if len(order) < len(index):
         return set()
-    reduced = nx.transitive_reduction(graph)
-    return {k for k, d in edges.items() if d["kind"] not in keep and not reduced.has_edge(*k)}
+    below = [0] * len(index)  # bit c set: c can be reached in one step or more
+    for n in reversed(order):
+        bits = 0
+        for c in children[n]:
+            bits |= (1 << c) | below[c]
+        below[n] = bits
+    implied: set[tuple[int, int]] = set()
+    for n in range(len(index)):
+        further = 0
+        for c in children[n]:
+            further |= below[c]  # reached through another step first
+        implied |= {(n, c) for c in children[n] if further >> c & 1}
+    return {(a, b) for a, b in kept if (index[a], index[b]) in implied}
 
 
 def _edge_look(kind: str, evidence: tuple[str | None, ...]) -> str:
@@ -673,7 +702,15 @@ def _model_implied(graph: networkx.DiGraph, kb: KBModel) -> set[tuple[str, str]]
     leads = nx.DiGraph()
     leads.add_nodes_from(graph)
     leads.add_edges_from((a, b) for a, b, d in graph.edges(data=True) if d["kind"] in ("conclude", "rule"))
-    reach = {n: nx.descendants(leads, n) for n in graph}
+    paths: dict[tuple[str, str], bool] = {}
+
+    def reaches(a: str | None, b: str | None) -> bool:
+        """a leads to b by links and rules (asked only of a few pairs: the options of one ``any``)."""
+        if a is None or b is None or a not in leads or b not in leads:
+            return False
+        if (a, b) not in paths:
+            paths[(a, b)] = a != b and nx.has_path(leads, a, b)
+        return paths[(a, b)]
 
     def ref(item: str | None) -> str | None:
         kind = kb.kind_of(item or "")
@@ -699,7 +736,7 @@ def _model_implied(graph: networkx.DiGraph, kb: KBModel) -> set[tuple[str, str]]
                     offered.update(options)
                     for a in options:
                         if a is None or not any(
-                            b not in (a, None) and b in reach.get(a, ()) and a not in reach.get(b, ()) for b in options
+                            b not in (a, None) and reaches(a, b) and not reaches(b, a) for b in options
                         ):
                             needed.add(a)
         if not needed:
@@ -771,7 +808,8 @@ def _model_group_node(graph: networkx.DiGraph, name: str, names: list[str]) -> V
                      rank="min")
     kinds = {graph.nodes[n]["group"] for n in names}
     title = GROUP_TITLES[first["group"]] if len(kinds) == 1 and first["group"] in GROUP_TITLES else "Called for together"
-    ordered = sorted(names, key=lambda n: (graph.nodes[n].get("order") or 0, list(graph.nodes).index(n)))
+    position = {n: i for i, n in enumerate(names)}  # graph order
+    ordered = sorted(names, key=lambda n: (graph.nodes[n].get("order") or 0, position[n]))
     labels: list[str] = []
     for n in ordered:
         d = graph.nodes[n]
