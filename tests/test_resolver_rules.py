@@ -1,0 +1,80 @@
+"""How the resolver settles opposite states and reports what went (docs/reasoning.md, "Support, cycles and opposites").
+
+Tiny fixture KBs (tests/test_semantics.py's ``write_kb``), each run through
+both engines. Every expectation is a literal from DESIGN.md rule 5 and
+docs/reasoning.md; mutation testing showed these cases unstated elsewhere:
+the nearer state wins whichever of the pair it is, what went is listed
+states first, and a kept state that rests on another state keeps its
+justification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hipkb
+from test_semantics import QUOTE, both_engines, write_kb
+
+
+def rule(rid: str, when: str, then: str, evidence: str = "coaching-model") -> str:
+    return f"- {{id: {rid}, label: r, when: [{when}], then: [{then}], evidence: {evidence}, source: {QUOTE}}}\n"
+
+
+def flag(fid: str) -> str:
+    return f"- {{id: {fid}, label: {fid}, type: boolean, sided: true, group: symptom}}\n"
+
+
+def test_the_state_nearer_a_measurement_stays_whichever_of_the_pair_it_is(tmp_path: Path) -> None:
+    # DESIGN rule 5: "ties go to the state nearer a measurement". Here b (second of the pair a/b) is one
+    # rule from the entries and a two: b stays, a goes.
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a}\n- {id: m, label: M}\n",
+        findings=flag("fb") + flag("fm"),
+        rules=rule("rb", "{finding: fb}", "b") + rule("rm", "{finding: fm}", "m") + rule("ra", "{state: m}", "a"),
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"fb": "left", "fm": "left"}})
+    (d,) = result.disagreements
+    assert (d.side, d.kept.id, [c.id for c in d.dropped]) == ("left", "b", ["a"])
+    assert "b is nearer a measurement" in d.reason
+    assert result.holds("b", "left") and not result.holds("a", "left") and result.holds("m", "left")
+
+
+def test_what_went_with_a_dropped_state_lists_states_before_recommendations(tmp_path: Path) -> None:
+    # DESIGN: "everything that rested only on it is withdrawn too, and the disagreement lists what went";
+    # listed in the result's own order: conclusions (states) first, then recommendations.
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a}\n- {id: c, label: C}\n",
+        rules=rule("rc", "{state: a}", "c"),
+        recommendations=(
+            "- {id: rest, kind: strategy, label: Rest, summary: Rest., evidence: coaching-model, "
+            f"source: {QUOTE}, called_for_by: [{{id: rest_for_a, label: r, when: [{{state: a}}], "
+            f"evidence: coaching-model, source: {QUOTE}}}]}}\n"
+        ),
+    )
+    # a and b given on the left: equal status, equally near: both go (reasoning.md), and with a what rested on it.
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"a": "left", "b": "left"}})
+    (d,) = result.disagreements
+    assert d.kept is None
+    assert d.withdrawn == (("c", "left"), ("rest", "left"))
+    assert not result.holds("c", "left") and not result.holds("rest", "left")
+
+
+def test_a_kept_state_that_rests_on_another_state_keeps_its_justification(tmp_path: Path) -> None:
+    # a is inferred from m (reasoning.md: a state without a test of its own is inferred); b has a test of
+    # its own and is concluded without it, so it is predicted. "The one with the stronger status stays."
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a, tested_by: db}\n- {id: m, label: M}\n",
+        findings=flag("fb") + flag("fm")
+        + "- {id: db, label: db, type: degrees, range: [0, 90], sided: true, group: measurement}\n",
+        thresholds=f"- {{id: db, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
+        rules=rule("rb", "{finding: fb}", "b") + rule("rm", "{finding: fm}", "m") + rule("ra", "{state: m}", "a"),
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"fb": "right", "fm": "right"}})
+    (d,) = result.disagreements
+    assert (d.side, d.kept.id, d.kept.status, [c.id for c in d.dropped]) == ("right", "a", "inferred", ["b"])
+    assert d.reason == "inferred outweighs predicted"
+    assert d.kept.justifications[0].rule == "ra"
+    assert d.kept.justifications[0].because == (("m", "right"),)
