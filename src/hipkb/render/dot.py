@@ -151,7 +151,7 @@ def _legend(view: View) -> str:
 
 
 def _title(view: View) -> str:
-    return f'<<FONT POINT-SIZE="{layout.GRAPH_TITLE_SIZE}"><B>{_lines(view.title, 90)}</B></FONT>>'
+    return f'<<FONT POINT-SIZE="{layout.GRAPH_TITLE_SIZE}"><B>{_lines(view.title, layout.TITLE_CHARS)}</B></FONT>>'
 
 
 def build(view: View) -> graphviz.Digraph:
@@ -161,7 +161,7 @@ def build(view: View) -> graphviz.Digraph:
     g = graphviz.Digraph("hipkb")
     g.attr(
         "graph", rankdir=view.rankdir, fontname=FONT, label=_title(view), labelloc="t", labeljust="l",
-        nodesep=str(layout.NODESEP), ranksep=str(layout.RANKSEP), pad="0.2", bgcolor="white",
+        nodesep=str(layout.NODESEP), ranksep=str(layout.ranksep(view.rankdir)), pad="0.2", bgcolor="white",
         tooltip=plain(view.title),
     )
     g.attr("node", fontname=FONT, fontsize=str(layout.TITLE_SIZE), margin="0.12,0.06", penwidth="1.2")
@@ -192,11 +192,50 @@ def build(view: View) -> graphviz.Digraph:
         g.node("legend", label=_legend(view), shape="plaintext", margin="0", tooltip="Legend")
     for edge in view.edges:
         g.edge(dot_name(edge.tail), dot_name(edge.head), **_edge_attrs(edge))
-    # Left before right: an invisible edge between the first node of each side cluster.
-    firsts = [next(dot_name(n.name) for n in view.nodes if n.side == side) for side, _ in view.clusters]
-    for a, b in zip(firsts, firsts[1:]):
-        g.edge(a, b, style="invis", constraint="false")
+    if len(view.clusters) > 1:
+        _side_spine(g, view)
+    elif view.legend and view.legend_top and view.rankdir == "TB":
+        _legend_on_top(g, view)
     return g
+
+
+def _legend_on_top(g: graphviz.Digraph, view: View) -> None:
+    """The legend alone on the first rank: an invisible edge to every node nothing else leads to."""
+    heads = {e.head for e in view.edges if e.constraint}
+    for node in view.nodes:
+        if node.name not in heads:
+            g.edge("legend", dot_name(node.name), style="invis")
+
+
+def _side_spine(g: graphviz.Digraph, view: View) -> None:
+    """Left before right: one invisible point per side, in order on the first rank, leading into its cluster.
+
+    Graphviz orders clusters freely (no edge runs between them), so the
+    right hip could come first. A flat edge between two points on one rank
+    keeps its tail first; each point leads to every node of its cluster that
+    nothing else leads to, so swapping the clusters would cross those edges,
+    which the layout avoids.
+    """
+    if len(view.clusters) < 2:
+        return
+    heads = {e.head for e in view.edges if e.constraint}
+    points = []
+    for side, _ in view.clusters:
+        point = f"side.{side}"
+        g.node(point, shape="point", style="invis", width="0", height="0", label="")
+        points.append(point)
+        for node in view.nodes:
+            if node.side == side and node.name not in heads:
+                g.edge(point, dot_name(node.name), style="invis")
+    top = ["legend", *points] if view.legend and view.rankdir == "TB" else points  # TB: the legend heads the drawing
+    with g.subgraph() as same:
+        same.attr("graph", rank="same")
+        for point in top:
+            same.node(point)
+    for a, b in zip(top, top[1:]):
+        g.edge(a, b, style="invis")
+    if view.legend and view.rankdir == "LR":  # the legend stays above the first nodes, not in a column of its own
+        g.edge(points[0], "legend", style="invis")
 
 
 def to_dot(view: View) -> str:

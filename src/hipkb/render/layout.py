@@ -33,10 +33,14 @@ __all__ = [
     "GRAPH_TITLE_SIZE",
     "NODESEP",
     "RANKSEP",
+    "RANKSEP_LR",
+    "ranksep",
     "wrap",
     "node_size",
     "estimate",
     "choose_rankdir",
+    "choose_layout",
+    "LAYOUTS",
 ]
 
 #: Characters per line of a node's title, notes and list rows.
@@ -48,14 +52,23 @@ TITLE_SIZE = 14
 NOTE_SIZE = 11
 ROW_SIZE = 13
 GRAPH_TITLE_SIZE = 20
+#: Characters per line of the drawing's title.
+TITLE_CHARS = 90
 NODESEP = 0.3
 RANKSEP = 0.45
+#: Between ranks laid out left to right, where arrows run along the text.
+RANKSEP_LR = 0.35
 _MARGIN_X, _MARGIN_Y = 0.12 * 72, 0.06 * 72
 _CHAR = 0.55  # average Helvetica character width, in ems
 _VIRTUAL = (8.0, 8.0)
 _SLIDE = 16 / 9
 #: The widest drawing chosen when a narrower one exists (width / height).
-_WIDEST = 1.9
+_WIDEST = 1.6
+
+
+def ranksep(rankdir: str) -> float:
+    """Space between ranks (inches) for a direction."""
+    return RANKSEP_LR if rankdir == "LR" else RANKSEP
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -131,7 +144,7 @@ def _ranks(view: View) -> dict[str, int]:
     return rank
 
 
-def estimate(view: View, rankdir: str) -> tuple[float, float]:
+def estimate(view: View, rankdir: str, *, legend_top: bool = False) -> tuple[float, float]:
     """Estimated (width, height) in points of the drawing laid out in ``rankdir`` (``TB`` or ``LR``).
 
     Each side cluster, the nodes of no side and the legend take their own
@@ -151,9 +164,11 @@ def estimate(view: View, rankdir: str) -> tuple[float, float]:
             for r in range(low + 1, high):
                 bands.setdefault(band_of[e.tail] or "", {}).setdefault(r, []).append(_VIRTUAL)
     legend = _legend_size(view)
-    if legend[0]:
+    spine = len(view.clusters) > 1  # points on a rank of their own keep the sides in order (see the DOT writer)
+    legend_alone = rankdir == "TB" and (spine or legend_top)  # the legend on a rank of its own, above everything
+    if legend[0] and not legend_alone:
         bands["legend"] = {0: [legend]}
-    nodesep, ranksep = NODESEP * 72, RANKSEP * 72
+    nodesep, gap = NODESEP * 72, ranksep(rankdir) * 72
     across = 0 if rankdir == "TB" else 1  # the dimension along a rank
     along = 1 - across
     breadth = 0.0
@@ -164,23 +179,41 @@ def estimate(view: View, rankdir: str) -> tuple[float, float]:
     for band in bands.values():
         for r, row in band.items():
             depth_of[r] = max(depth_of.get(r, 0.0), max(size[along] for size in row))
-    depth = sum(depth_of.values()) + ranksep * (len(depth_of) - 1) + (28 if view.clusters else 0)
-    title = GRAPH_TITLE_SIZE * 1.6
+    if spine or legend_alone:
+        depth_of[min(depth_of) - 1] = legend[1] if legend_alone else 0.0
+    if legend_alone:
+        breadth = max(breadth, legend[0])
+    depth = sum(depth_of.values()) + gap * (len(depth_of) - 1) + (28 if view.clusters else 0)
+    title = GRAPH_TITLE_SIZE * 1.6 * len(wrap(view.title, TITLE_CHARS))
+    title_width = min(len(view.title), TITLE_CHARS) * GRAPH_TITLE_SIZE * 0.6 + 20  # bold
     if rankdir == "TB":
-        return breadth, depth + title
-    return depth, breadth + title
+        return max(breadth, title_width), depth + title
+    return max(depth, title_width), breadth + title
 
 
-def choose_rankdir(view: View) -> str:
-    """``TB`` or ``LR``: whichever shows the drawing largest on a 16:9 slide without being wider than 2:1.
+#: The layouts tried: (rankdir, legend on a rank of its own at the top).
+LAYOUTS: tuple[tuple[str, bool], ...] = (("TB", False), ("TB", True), ("LR", False))
 
-    When neither stays within 2:1, the less wide one; on a tie, ``TB``.
+
+def choose_layout(view: View) -> tuple[str, bool]:
+    """(rankdir, legend on top): whichever shows the drawing largest on a 16:9 slide without being wider.
+
+    A layout fits when its estimated width is at most 1.6 times its height
+    (16:9 is 1.78; the margin is for the estimate's error). Of those that
+    fit, the one whose text comes out largest on a slide; when none fits,
+    the least wide. Ties go to the earlier layout in :data:`LAYOUTS`.
     """
     def scale(size: tuple[float, float]) -> float:
         return min(_SLIDE / max(size[0], 1.0), 1.0 / max(size[1], 1.0))
 
-    sizes = {rankdir: estimate(view, rankdir) for rankdir in ("TB", "LR")}
-    fits = [r for r, (w, h) in sizes.items() if w / max(h, 1.0) <= _WIDEST]
+    candidates = [(r, top) for r, top in LAYOUTS if not top or view.legend]
+    sizes = {c: estimate(view, c[0], legend_top=c[1]) for c in candidates}
+    fits = [c for c in candidates if sizes[c][0] / max(sizes[c][1], 1.0) <= _WIDEST]
     if not fits:
-        return min(sizes, key=lambda r: (sizes[r][0] / max(sizes[r][1], 1.0), r != "TB"))
-    return max(fits, key=lambda r: (scale(sizes[r]), r == "TB"))
+        return min(candidates, key=lambda c: (sizes[c][0] / max(sizes[c][1], 1.0), candidates.index(c)))
+    return max(fits, key=lambda c: (scale(sizes[c]), -candidates.index(c)))
+
+
+def choose_rankdir(view: View) -> str:
+    """``TB`` or ``LR``, as :func:`choose_layout` chooses."""
+    return choose_layout(view)[0]

@@ -91,6 +91,8 @@ class View:
     legend_notes: tuple[str, ...] = ()
     rankdir: str = "TB"
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: the legend on a rank of its own at the top (top to bottom only)
+    legend_top: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def _finish(
     legend: bool, legend_notes: tuple[str, ...] = (), meta: Mapping[str, Any] | None = None, edge_look=_edge_look,
 ) -> View:
     """The collected nodes and edges as a view: labels, tooltips (ids only in full detail), legend, direction."""
-    from .layout import choose_rankdir
+    from .layout import choose_layout
 
     nodes = tuple(builder.nodes.values())
     if not full:
@@ -273,8 +275,8 @@ def _finish(
         used_edges = {e.look for e in edges}
         looks = tuple(k for k in NODE_LOOKS if k in used_nodes) + tuple(k for k in EDGE_LOOKS if k in used_edges)
     view = View(kind, title, nodes, tuple(edges), clusters, looks, legend_notes if legend else (), "TB", dict(meta or {}))
-    return View(kind, title, view.nodes, view.edges, clusters, view.legend, view.legend_notes,
-                choose_rankdir(view), view.meta)
+    rankdir, legend_top = choose_layout(view)
+    return replace(view, rankdir=rankdir, legend_top=legend_top)
 
 
 def _check_detail(detail: str) -> None:
