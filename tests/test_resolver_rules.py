@@ -78,3 +78,36 @@ def test_a_kept_state_that_rests_on_another_state_keeps_its_justification(tmp_pa
     assert d.reason == "inferred outweighs predicted"
     assert d.kept.justifications[0].rule == "ra"
     assert d.kept.justifications[0].because == (("m", "right"),)
+
+
+def test_a_conflict_that_only_existed_because_of_a_dropped_state_never_happens(tmp_path: Path) -> None:
+    # reasoning.md: "Conflicts are settled one at a time, the most upstream first ..., and the support is
+    # recomputed after each: a conflict that only existed because of a state already dropped never happens."
+    # c (inferred) loses to d (given); a rested only on c, so a goes with it and never meets b: b stays.
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a, tested_by: db}\n"
+               "- {id: c, label: C, opposite: d}\n- {id: d, label: D, opposite: c}\n",
+        findings=flag("fb") + flag("fc")
+        + "- {id: db, label: db, type: degrees, range: [0, 90], sided: true, group: measurement}\n",
+        thresholds=f"- {{id: db, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
+        rules=rule("rb", "{finding: fb}", "b") + rule("rc", "{finding: fc}", "c") + rule("ra", "{state: c}", "a"),
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"fb": "left", "fc": "left", "d": "left"}})
+    (d,) = result.disagreements
+    assert (d.kept.id, [c.id for c in d.dropped], d.withdrawn) == ("d", ["c"], (("a", "left"),))
+    assert d.reason == "given outweighs inferred"
+    assert result.conclusion("b", "left").status == "predicted"  # b is concluded without its own test
+    assert not result.holds("a", "left")
+
+
+def test_conflicts_on_both_sides_are_each_settled() -> None:
+    # DESIGN rule 5 on each side: the short SLR predicts limited IR through the pelvic chain; IR measured
+    # within range (35 >= 25) overrules it, left and right alike.
+    result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 35, "right": 40}, "straight_leg_raise": {"left": 40, "right": 40}}})
+    assert [(d.side, d.kept.id, [c.id for c in d.dropped]) for d in result.disagreements] == [
+        ("left", "ir_within_range", ["ir_limited"]),
+        ("right", "ir_within_range", ["ir_limited"]),
+    ]
+    assert result.sides_of("ir_limited") == () and result.sides_of("arm_bar") == ()
+    assert result.sides_of("pelvis_not_internally_rotating") == ("left", "right")  # the chain's states stay

@@ -131,3 +131,28 @@ def test_lookups_accept_only_their_own_kind_of_id() -> None:
         result.holds("hip_hike", "left")  # a finding is entered, not concluded: holds() is about states and recommendations
     with pytest.raises(UnknownId):
         result.sides_of("supine_hip_ir")
+
+
+# -- the convenience methods answer about this result (DESIGN "Interfaces") --------------------
+
+def test_the_result_answers_questions_about_itself() -> None:
+    result = hipkb.assess(DEMO)
+    # DESIGN "The differential": every contributor the article names, in the table's order.
+    assert [c.id for c in result.differential("left")] == [
+        "posterior_capsule_closed", "pelvic_chain", "deep_external_rotators_stiff", "pelvic_position", "ribcage_knee_foot",
+    ]
+    # DESIGN rule 1: 30 is at or above the 25 threshold: limited IR goes on the left, within range appears.
+    changed = result.what_if({("supine_hip_ir", "left"): 30})
+    assert ("ir_limited", "left") in [d.key for d in changed.goes]
+    assert ("ir_within_range", "left") in [d.key for d in changed.appears]
+    explained = result.explain("ir_limited", side="left").to_dict()
+    assert (explained["id"], explained["side"], explained["question"], explained["holds"]) == ("ir_limited", "left", "how", True)
+    assert "finding:supine_hip_ir/left" in result.graph()
+    assert "Bottom line" in result._repr_html_()  # DESIGN: the HTML report starts with the bottom line
+
+
+def test_a_knowledge_base_built_from_a_loaded_model_assesses() -> None:
+    from hipkb.kb import load_model
+
+    kb = hipkb.KnowledgeBase.from_model(load_model())
+    assert kb.assess(DEMO).conclusion("ir_limited", "left").status == "measured"  # DESIGN rule 1: 12 < 25
