@@ -37,3 +37,60 @@ def test_a_side_less_fact_is_named_without_a_side() -> None:
     rec = next(r for r in data["recommendations"] if (r["id"], r["side"]) == ("integrate_foot_and_ribcage", "left"))
     assert rec["justifications"][0]["because"] == ["ir_limited/left", "rib_cage_side_bend"]
     assert data["findings"]["rib_cage_side_bend"] is True
+
+
+def test_an_assessment_called_by_side_less_facts_is_recommended_once_with_no_side(tmp_path) -> None:
+    # reasoning.md "Facts, sides and contexts": "A rule none of whose conditions depends on the context runs
+    # in the no-side context only"; an assessment's implicit {unassessed: R} over side-less findings does not
+    # depend on it either (unsided findings count on every side).
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    write_kb(
+        tmp_path,
+        states="- {id: t, label: T, sided: false}\n",
+        findings="- {id: trunk, label: trunk, type: boolean, sided: false, group: compensation, assessment: check_trunk}\n",
+        recommendations=(
+            "- {id: check_trunk, kind: assessment, label: Check the trunk, summary: Check., evidence: coaching-model, "
+            f"source: {QUOTE}, called_for_by: [{{id: check_trunk_for_t, label: r, when: [{{state: t}}], "
+            f"evidence: coaching-model, source: {QUOTE}}}]}}\n"
+        ),
+    )
+    kb = hipkb.load_kb(tmp_path)
+    assert both_engines(kb, {"findings": {"t": True}}).sides_of("check_trunk") == (None,)
+    assert both_engines(kb, {"findings": {"t": True, "trunk": False}}).sides_of("check_trunk") == ()  # assessed already
+
+
+def test_two_rules_that_feed_each_other_both_fire(tmp_path) -> None:
+    # DESIGN "Engine": "strongly connected groups of rules iterated to their fixpoint"; any KB may have a
+    # cycle. x -> y and y -> x: entering either concludes the other (inferred, reasoning.md).
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    rules = "".join(
+        f"- {{id: {rid}, label: r, when: [{{{kind}: {src}}}], then: [{dst}], evidence: coaching-model, source: {QUOTE}}}\n"
+        for rid, kind, src, dst in (("r_fx", "finding", "fx", "x"), ("r_fy", "finding", "fy", "y"),
+                                    ("r_xy", "state", "x", "y"), ("r_yx", "state", "y", "x"))
+    )
+    flags = "".join(f"- {{id: {f}, label: {f}, type: boolean, sided: true, group: symptom}}\n" for f in ("fx", "fy"))
+    write_kb(tmp_path, states="- {id: x, label: X}\n- {id: y, label: Y}\n", findings=flags, rules=rules)
+    kb = hipkb.load_kb(tmp_path)
+    from_x = both_engines(kb, {"findings": {"fx": "left"}})
+    assert [(c.id, c.side, c.status) for c in from_x.conclusions] == [("x", "left", "inferred"), ("y", "left", "inferred")]
+    from_y = both_engines(kb, {"findings": {"fy": "right"}})
+    assert [(c.id, c.side, c.justifications[0].rule) for c in from_y.conclusions] == [("x", "right", "r_yx"), ("y", "right", "r_fy")]
+
+
+def test_a_side_less_state_concluded_on_a_side_holds_with_no_side_and_leads_on(tmp_path) -> None:
+    # reasoning.md: "A rule concludes its states ... in the context it ran in"; a state declared without
+    # sides holds with no side (DESIGN: side null "for something that belongs to no side"), and a rule
+    # reading it reads it with no side.
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    write_kb(
+        tmp_path,
+        states="- {id: u, label: U, sided: false}\n- {id: v, label: V, sided: false}\n",
+        findings="- {id: k, label: k, type: boolean, sided: true, group: symptom}\n",
+        rules=f"- {{id: r_ku, label: r, when: [{{finding: k}}], then: [u], evidence: coaching-model, source: {QUOTE}}}\n"
+              f"- {{id: r_uv, label: r, when: [{{state: u}}], then: [v], evidence: coaching-model, source: {QUOTE}}}\n",
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"k": "left"}})
+    assert (result.sides_of("u"), result.sides_of("v")) == ((None,), (None,))

@@ -111,3 +111,31 @@ def test_conflicts_on_both_sides_are_each_settled() -> None:
     ]
     assert result.sides_of("ir_limited") == () and result.sides_of("arm_bar") == ()
     assert result.sides_of("pelvis_not_internally_rotating") == ("left", "right")  # the chain's states stay
+
+
+def test_a_state_kept_in_one_conflict_can_go_in_a_later_one(tmp_path: Path) -> None:
+    # reasoning.md: "the most upstream first (the pair whose later state was established earliest)". a/b's
+    # later state (a, two rules from the entries) is established before c/d's (d, three): a/b is settled
+    # first and a (inferred) outweighs b (predicted); then d (measured) outweighs c, and a, which rested only
+    # on c, goes with it. The first disagreement still says a was kept, as it was.
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a, tested_by: db}\n"
+               "- {id: c, label: C, opposite: d}\n- {id: d, label: D, opposite: c, tested_by: dd}\n"
+               "- {id: x, label: X}\n- {id: y, label: Y}\n",
+        findings=flag("fb") + flag("fc") + flag("fx")
+        + "- {id: db, label: db, type: degrees, range: [0, 90], sided: true, group: measurement}\n"
+        + "- {id: dd, label: dd, type: degrees, range: [0, 90], sided: true, group: measurement}\n",
+        thresholds=f"- {{id: db, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n"
+                   f"- {{id: dd, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
+        rules=rule("rb", "{finding: fb}", "b") + rule("rc", "{finding: fc}", "c") + rule("ra", "{state: c}", "a")
+        + rule("rx", "{finding: fx}", "x") + rule("ry", "{state: x}", "y")
+        + rule("rd", "{state: y}, {finding: dd, below: dd}", "d"),
+    )
+    case = {"findings": {"fb": "left", "fc": "left", "fx": "left", "dd": {"left": 5}}}
+    result = both_engines(hipkb.load_kb(tmp_path), case)
+    first, second = result.disagreements
+    assert (first.kept.id, first.kept.status, [c.id for c in first.dropped]) == ("a", "inferred", ["b"])
+    assert (second.kept.id, second.kept.status, [c.id for c in second.dropped]) == ("d", "measured", ["c"])
+    assert second.withdrawn == (("a", "left"),)
+    assert [c.id for c in result.conclusions] == ["d", "x", "y"]
