@@ -94,3 +94,38 @@ def test_a_side_less_state_concluded_on_a_side_holds_with_no_side_and_leads_on(t
     )
     result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"k": "left"}})
     assert (result.sides_of("u"), result.sides_of("v")) == ((None,), (None,))
+
+
+# -- the model's conditions, read directly (hipkb.model.Condition: the one home of their semantics, used by
+# the engines' generators, why-not and the KB checker) ---------------------------------------------------
+
+def test_a_condition_read_directly_is_strict_at_its_threshold_and_needs_both_readings() -> None:
+    from hipkb.model import Condition, Facts
+
+    below = Condition("finding", "supine_hip_ir", threshold="supine_hip_ir", compare="below")
+    at_least = Condition("finding", "supine_hip_ir", threshold="supine_hip_ir", compare="at_least")
+    at = Facts({("supine_hip_ir", "left"): 25.0}, frozenset(), {"supine_hip_ir": 25.0})
+    # reasoning.md: "Threshold comparisons are strict: a value equal to its threshold is not below it."
+    assert below.evaluate(at, "left") is None
+    assert below.failure(at, "left").reason == "not below"
+    assert at_least.evaluate(at, "left") is not None
+    # reasoning.md: lower_side compares F on this side with the other side; with one side missing it cannot hold.
+    lower = Condition("lower_side", "supine_hip_ir", threshold="ir_asymmetry")
+    one_side = Facts({("supine_hip_ir", "left"): 12.0}, frozenset(), {"ir_asymmetry": 10.0})
+    assert lower.evaluate(one_side, "left") is None and lower.evaluate(one_side, "right") is None
+    # reasoning.md: {unassessed: R} fails once a finding of R is recorded on that side.
+    squat = Condition("unassessed", "assess_squat", findings=(("hip_shift_in_squat", True),))
+    shifted = Facts({("hip_shift_in_squat", "left"): False}, frozenset(), {})
+    assert squat.evaluate(shifted, "left") is None and squat.evaluate(shifted, "right") is not None
+    assert squat.evaluate(shifted, None) is None  # no side: none may be recorded on any side
+
+
+def test_an_assessment_with_no_side_is_skipped_when_done_on_either_side() -> None:
+    # reasoning.md rule 7 and "{unassessed: R} ... in context no side: none is recorded on any side":
+    # a side-less compensation with IR measured on neither side gives a side-less suspicion, which asks
+    # for the squat, unless a squat finding is recorded on either side.
+    done = hipkb.assess({"findings": {"rib_cage_side_bend": True, "hip_shift_in_squat": {"left": False, "right": False}}})
+    assert done.sides_of("ir_limitation_suspected") == (None,)
+    assert done.sides_of("assess_squat") == ()
+    not_done = hipkb.assess({"findings": {"rib_cage_side_bend": True}})
+    assert not_done.sides_of("assess_squat") == (None,)
