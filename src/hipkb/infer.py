@@ -210,6 +210,11 @@ class _Resolver:
         self.thresholds = thresholds
         self.mdc = mdc
         self.rule_position = kb.position("rules")
+        #: cause → its explain links to findings (shows_as looks each state up once: linear, not states × links)
+        self.explains: dict[str, list[Any]] = defaultdict(list)
+        for link in kb.links.values():
+            if link.use == "explain" and link.effect in kb.findings:
+                self.explains[link.cause].append(link)
         unique = sorted(set(firings), key=lambda f: (f[0], side_rank(f[1])))
         concluded: set[Key] = set(case.given)
         for index, context in unique:
@@ -286,7 +291,8 @@ class _Resolver:
         for i in established:
             cand = self.candidates[i]
             k = cand.key
-            own = [p for p in cand.states if comp_of[p] == comp_of[k]]
+            # a premise established at an earlier stage than k never rests on k
+            own = [p for p in cand.states if comp_of[p] == comp_of[k] and stage[p] >= stage[k]]
             if own:
                 if k not in without:
                     without[k] = _derivable_without(k, inside[comp_of[k]], comp_of)
@@ -346,19 +352,49 @@ class _Resolver:
     # -- opposites
 
     def resolve(self) -> tuple[dict[Key, _Info], list[tuple[Side, Key | None, list[Key], str]], set[Key]]:
+        """Settle opposite states, the most upstream conflict first, then look again.
+
+        Conflicts that rest on none of each other's states cannot change each
+        other's outcome, so they are settled together in one pass (what one
+        at a time would give, with one support computation instead of many).
+        """
         excluded: set[Key] = set()
         settled: list[tuple[Side, Key | None, list[Key], str]] = []
         while True:
             info, stage = self.support(excluded)
-            conflict = self.first_conflict(info, stage)
-            if conflict is None:
+            conflicts = self.conflicts(info, stage)
+            if not conflicts:
                 return info, settled, excluded
-            a, b = conflict
-            kept, dropped, reason = self.settle(info[a], a, info[b], b)
-            excluded.update(dropped)
-            settled.append((a[1], kept, dropped, reason))
+            for a, b in self.independent(conflicts, info):
+                kept, dropped, reason = self.settle(info[a], a, info[b], b)
+                excluded.update(dropped)
+                settled.append((a[1], kept, dropped, reason))
 
-    def first_conflict(self, info: Mapping[Key, _Info], stage: Mapping[Key, int]) -> tuple[Key, Key] | None:
+    @staticmethod
+    def independent(conflicts: list[tuple[Key, Key]], info: Mapping[Key, _Info]) -> list[tuple[Key, Key]]:
+        """The first conflict, and every other that rests on no state of another conflict nor they on it."""
+        def ancestors(keys: Iterable[Key]) -> set[Key]:
+            seen: set[Key] = set()
+            todo = list(keys)
+            while todo:
+                for cand in info[todo.pop()].kept:
+                    for premise in cand.states:
+                        if premise not in seen:
+                            seen.add(premise)
+                            todo.append(premise)
+            return seen
+
+        states = [set(pair) for pair in conflicts]
+        above = [ancestors(pair) for pair in conflicts]
+        chosen = [conflicts[0]]
+        for i in range(1, len(conflicts)):
+            others = set().union(*(s for j, s in enumerate(states) if j != i))
+            if not (above[i] & others) and not any(states[i] & above[j] for j in range(len(conflicts)) if j != i):
+                chosen.append(conflicts[i])
+        return chosen
+
+    def conflicts(self, info: Mapping[Key, _Info], stage: Mapping[Key, int]) -> list[tuple[Key, Key]]:
+        """Every pair of opposite states that both stand, the most upstream first."""
         found = []
         for key in info:
             state = self.kb.states.get(key[0])
@@ -369,10 +405,7 @@ class _Resolver:
                 # the most upstream conflict first: the one whose later state was established earliest
                 found.append((max(stage[key], stage[other]), min(stage[key], stage[other]),
                               self.kb.position("states")[key[0]], side_rank(key[1]), key, other))
-        if not found:
-            return None
-        *_, a, b = min(found)
-        return a, b
+        return [(a, b) for *_, a, b in sorted(found)]
 
     def settle(self, ia: _Info, a: Key, ib: _Info, b: Key) -> tuple[Key | None, list[Key], str]:
         ra, rb = status_rank(ia.status), status_rank(ib.status)
@@ -447,9 +480,7 @@ class _Resolver:
 
     def shows_as(self, key: Key) -> tuple[Key, ...]:
         out = []
-        for link in self.kb.links.values():
-            if link.use != "explain" or link.cause != key[0] or link.effect not in self.kb.findings:
-                continue
+        for link in self.explains.get(key[0], ()):
             finding = self.kb.findings[link.effect]
             where = (link.effect, key[1] if finding.sided else None)
             if self.case.findings.get(where) is True:
