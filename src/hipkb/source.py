@@ -39,9 +39,10 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from .errors import HipkbError, InputError, Location
 
@@ -69,7 +70,13 @@ _BOMS = (
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml() -> Any:
+    """PyYAML, imported on first use (~15 ms): a JSON case or a cached KB never needs it."""
+    import yaml
+
+    return yaml
 
 
 @dataclass
@@ -202,7 +209,7 @@ def _yaml_scalar(loader: Any, event: yaml.ScalarEvent, *, as_key: bool) -> Any:
     line, column = event.start_mark.line, event.start_mark.column
     text: str = event.value
     explicit = event.tag not in (None, "!")
-    tag = event.tag if explicit else loader.resolve(yaml.ScalarNode, text, event.implicit)
+    tag = event.tag if explicit else loader.resolve(_yaml().ScalarNode, text, event.implicit)
     plain = not event.style and not explicit
     if tag == _YAML_TAG + "merge":
         raise _Fail("YAML merge keys ('<<') are not supported", line, column)
@@ -235,8 +242,9 @@ def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
     """(data, marks, found a document) from YAML text; raises _Fail."""
     tree = _Tree()
     loader = None
+    yaml = _yaml()
     try:
-        loader = _Loader(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         while loader.check_event():
             event = loader.get_event()
             mark = event.start_mark

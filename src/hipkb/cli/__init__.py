@@ -21,14 +21,7 @@ import click
 
 from ..errors import HipkbError, one_line
 from .common import cli
-from . import assess as _assess  # noqa: F401  (registers commands)
-from . import cases as _cases  # noqa: F401
-from . import explain as _explain  # noqa: F401
-from . import kbtools as _kbtools  # noqa: F401
-from . import batch as _batch  # noqa: F401
-from . import diagram as _diagram  # noqa: F401
-from . import sensitivity as _sensitivity  # noqa: F401
-from . import teach as _teach  # noqa: F401
+# Commands are imported when they run: see COMMAND_MODULES in .common.
 
 __all__ = ["cli", "main", "entry"]
 

@@ -54,12 +54,12 @@ def case_argument(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def version_text() -> str:
     """``hipkb 0.2.0 (package), knowledge base hipkb 2.0.0``: both versions, which move separately."""
-    from .. import __version__
+    from ..version import __version__
 
     try:
-        from ..kb import load_model
+        from ..infer import load_kb
 
-        kb = load_model()
+        kb = load_kb()
         knowledge = f"knowledge base {kb.name} {kb.version}"
     except Exception as exc:  # the bundled KB is broken: --version still answers
         knowledge = f"knowledge base unreadable ({type(exc).__name__})"
@@ -73,7 +73,32 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Each command's module, imported only when the command runs (or --help lists it): a cold
+#: `hipkb assess` then loads one command module, not all of them and what they import.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "assess": ("assess",), "assess-many": ("batch",), "new-case": ("cases",),
+    "how": ("explain",), "why": ("explain",), "why-not": ("explain",), "what-if": ("explain",),
+    "kb": ("kbtools", "diagram"), "diagram": ("diagram",), "report": ("diagram",),
+    "sensitivity": ("sensitivity",), "quiz": ("teach",), "practice": ("teach",),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands register themselves when their module is first imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            import importlib
+
+            for module in COMMAND_MODULES.get(name, ()):
+                importlib.import_module(f"{__package__}.{module}")
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.option(
     "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
