@@ -364,15 +364,14 @@ def _chunks(cases: Iterable[Any], size: int) -> Iterator[list[_Entry]]:
 
 
 def _stop(pool: Any) -> None:
-    """Stop a pool now: its workers are terminated, not waited for."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        if proc.is_alive():
-            proc.terminate()
-    for proc in procs:
-        proc.join(5)
-    pool.shutdown(wait=True)
+    """Stop a pool: pending chunks are cancelled, running ones finish (a chunk takes well under a second).
+
+    Workers are never terminated from here: killing a worker while the
+    executor's manager thread reads from it can leave that thread blocked
+    for good, and the interpreter would hang at exit joining it. A broken
+    pool (a worker already dead) shuts down at once.
+    """
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _context() -> Any:
