@@ -97,6 +97,9 @@ def mutmut_section(tests: list[str]) -> str:
         'also_copy = ["kb", "schemas", "examples"]\n'
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         f"pytest_add_cli_args = {toml_list(deselect)}\n"
+        # a mutant that loops for ever (a fixpoint that never settles) is stopped after 3x its tests' time
+        "timeout_multiplier = 3.0\n"
+        "timeout_constant = 2.0\n"
     )
 
 
