@@ -4,7 +4,7 @@ The generator reads the KB model (links, rule conditions, tests, addresses,
 calls); these tests check every answer and every distractor another way:
 by assessing the case the question implies with the engine, or by reading
 the KB's tables directly. Quotes are checked against the article with the
-normalisation of shared/tools/check_quotes.py.
+normalisation of the project's quote checker (check_quotes.py beside the article, outside this repository).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Article:
 
     Whitespace, curly quotes, dashes and case are normalized; an ellipsis
     splits a quote into pieces that must occur in order, each at least
-    :data:`MIN_PIECE` characters (the rules of ``shared/tools/check_quotes.py``).
+    :data:`MIN_PIECE` characters (the same rules as the project's own quote checker).
 
     >>> article = Article("When the femur glides back into the socket, it requires space.")
     >>> article.verify("the femur glides back ... it requires space") is None
