@@ -50,7 +50,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence, cast
 
 from .errors import CaseError, HipkbError, InputError, suggest
 
@@ -316,7 +316,7 @@ def _parallel(run: _Run, cases: Iterable[Any], workers: int) -> Iterator[BatchIt
 
 
 def _submit(pool: Any, chunk: list[_Entry]) -> Any:
-    return pool.submit(_work, [(index, source, payload) for index, source, payload, _ in chunk])  # type: ignore[misc]
+    return pool.submit(_work, [(index, source, payload) for index, source, payload, _ in chunk])
 
 
 def _finish(run: _Run, pool: Any, pending: deque[Any], start: Callable[[], Any],
@@ -399,7 +399,7 @@ def _dumps(obj: Any) -> bytes:
 
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {MappingProxyType: lambda m: (_proxy, (dict(m),))}  # type: ignore[misc]
+    pickler.dispatch_table = {MappingProxyType: lambda m: (_proxy, (dict(m),))}
     pickler.dump(obj)
     return buffer.getvalue()
 
@@ -440,11 +440,11 @@ def _error_from_wire(wire: tuple[Any, ...]) -> HipkbError:
     from . import errors
 
     name, message, hint, path, line, column, nested = wire
-    cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, HipkbError)):
-        cls = HipkbError
+    found = getattr(errors, name, None)
+    cls: type[HipkbError] = found if isinstance(found, type) and issubclass(found, HipkbError) else HipkbError
     if nested and issubclass(cls, CaseError):
-        return cls.collect([_error_from_wire(w) for w in nested])  # type: ignore[attr-defined, arg-type, no-any-return]
+        # nested errors are the problems of a CaseError, themselves CaseErrors
+        return cls.collect(cast("list[CaseError]", [_error_from_wire(w) for w in nested]))
     error = cls(message, path=path, line=line, column=column, hint=hint)
     if isinstance(error, CaseError):
         error.problems = (error,)

@@ -19,17 +19,19 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping, TypeVar
 
 from .errors import CaseError, suggest
-from .model import SIDES, KBModel, Key, key_str
+from .model import SIDES, KBModel, Key, is_side, key_str
 from .source import Document, read_document
 
 __all__ = ["Case", "parse_case", "load_case", "check_threshold", "check_mdc", "Key", "key_str", "MAX_ERRORS"]
 
 CASE_KEYS = ("subject", "findings", "thresholds", "mdc")
+_T = TypeVar("_T")
 #: Longest subject name accepted.
 MAX_SUBJECT = 200
 #: Most errors reported for one case file.
@@ -99,7 +101,7 @@ class _CaseReader:
         self.kb = kb
         self.errors: list[CaseError] = []
 
-    def keep_going(self, action: Callable[[], Any]) -> Any:
+    def keep_going(self, action: Callable[[], _T]) -> _T | None:
         """Run one part of the reading; record its error and go on to the next part."""
         try:
             return action()
@@ -140,9 +142,9 @@ class _CaseReader:
             if not isinstance(name, str):
                 self.errors.append(self.fail(f"finding ids are text, not {_show(name)}", *at, key=True))
             elif name in self.kb.findings:
-                findings.update(self.keep_going(lambda n=name, v=value, a=at: self.finding(n, v, a)) or {})
+                findings.update(self.keep_going(partial(self.finding, name, value, at)) or {})
             elif name in self.kb.states:
-                given.extend(self.keep_going(lambda n=name, v=value, a=at: self.given_state(n, v, a)) or [])
+                given.extend(self.keep_going(partial(self.given_state, name, value, at)) or [])
             else:
                 hint = suggest(name, self.kb.findings, aliases=self.kb.aliases()) or suggest(name, self.kb.states)
                 self.errors.append(self.fail(f"unknown finding {_show(name)}", *at, key=True, hint=hint))
@@ -166,12 +168,12 @@ class _CaseReader:
             raise self.fail(f"'subject' must be one line of printable text, not contain {bad!r}", "subject")
         return text
 
-    def sides(self, name: str, value: Any, at: tuple[Any, ...]) -> dict[str | None, Any]:
+    def sides(self, name: str, value: Any, at: tuple[Any, ...]) -> dict[Literal["left", "right"], Any]:
         """Spread a sided value over sides: a mapping, true/false, a side, a list of sides."""
         if isinstance(value, dict):
-            out: dict[str | None, Any] = {}
+            out: dict[Literal["left", "right"], Any] = {}
             for side, v in value.items():
-                if side not in SIDES:
+                if not is_side(side) or side is None:
                     raise self.fail(f"unknown side {_show(side)} for {name!r}", *at, side, key=True, hint=suggest(str(side), SIDES) or "sides are left and right")
                 out[side] = v
             return out
@@ -224,7 +226,7 @@ class _CaseReader:
             if isinstance(value, (str, list, dict)):
                 raise self.fail(f"state {name!r} belongs to no side: give true or false, not {_kind(value)}", *at)
             return [(name, None)] if self.boolean(name, value, at) else []
-        keys = []
+        keys: list[Key] = []
         for side, v in self.sides(name, value, at).items():
             if v is not None and self.boolean(name, v, at + ((side,) if isinstance(value, dict) else ())):
                 keys.append((name, side))

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 from .errors import InputError, KBError, Location
 from .kb import FILES, Problem, bundled_kb_path, read_kb
 from .model import KBModel as KnowledgeBase
-from .model import Citation, flatten
+from .model import Citation, Entity, Finding, Link, Rule, State, Threshold, flatten
 from .source import Document, read_document
 
 __all__ = ["CheckReport", "Article", "check_kb", "unused_ids", "check_quotes", "text_report", "MIN_PIECE"]
@@ -274,7 +274,8 @@ def unused_ids(kb: KnowledgeBase) -> list[Problem]:
 
 def _entities_in_use(kb: KnowledgeBase) -> set[str]:
     """Entities named by a state or finding, with their wholes and their parts."""
-    named = {x.entity for x in (*kb.states.values(), *kb.findings.values()) if x.entity}
+    described: tuple[State | Finding, ...] = (*kb.states.values(), *kb.findings.values())
+    named = {x.entity for x in described if x.entity}
     wholes = {e.id: e.part_of for e in kb.entities.values()}
 
     def chain(entity: str | None) -> Iterator[str]:
@@ -288,11 +289,13 @@ def _entities_in_use(kb: KnowledgeBase) -> set[str]:
 
 
 def _citations(kb: KnowledgeBase) -> Iterable[Citation]:
-    for item in (*kb.states.values(), *kb.findings.values(), *kb.entities.values()):
+    described: tuple[State | Finding | Entity, ...] = (*kb.states.values(), *kb.findings.values(), *kb.entities.values())
+    for item in described:
         if item.source is not None:
             yield item.source
-    for item in (*kb.thresholds.values(), *kb.links.values(), *kb.inference_rules):
-        yield item.source
+    cited: tuple[Threshold | Link | Rule, ...] = (*kb.thresholds.values(), *kb.links.values(), *kb.inference_rules)
+    for claim in cited:
+        yield claim.source
     for rec in kb.recommendations.values():
         yield rec.source
         yield from rec.rationale

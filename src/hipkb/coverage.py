@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 from .case import Key
 from .result import Conclusion, RecommendationResult
 from .model import KBModel as KnowledgeBase
-from .model import SIDES, Condition, Rule
+from .model import SIDES, Condition, Rule, Side
 from .scenario import ScenarioRun
 
 __all__ = ["RuleCoverage", "BranchCoverage", "Coverage", "measure", "fired", "text_report"]
@@ -38,7 +38,7 @@ class RuleCoverage:
 
     rule: Rule
     runs: tuple[str, ...]
-    sides: tuple[str | None, ...]
+    sides: tuple[Side, ...]
 
     @property
     def covered(self) -> bool:
@@ -120,7 +120,7 @@ def _percent(part: int, whole: int) -> float:
     return 100.0 if whole == 0 else 100.0 * part / whole
 
 
-def fired(run: ScenarioRun) -> Iterator[tuple[str, str | None, tuple[Key, ...]]]:
+def fired(run: ScenarioRun) -> Iterator[tuple[str, Side, tuple[Key, ...]]]:
     """(rule id, side, every fact it used) of each justification in a run's result."""
     result = run.result
     items: list[Conclusion | RecommendationResult] = [*result.conclusions, *result.recommendations]
@@ -144,7 +144,7 @@ def measure(kb: KnowledgeBase, runs: Iterable[ScenarioRun]) -> Coverage:
     """Coverage of ``kb.inference_rules`` by ``runs`` (from :func:`hipkb.scenario.run_scenario`)."""
     runs = tuple(runs)
     rule_runs: dict[str, dict[str, None]] = {r.id: {} for r in kb.inference_rules}
-    rule_sides: dict[str, set[str | None]] = {r.id: set() for r in kb.inference_rules}
+    rule_sides: dict[str, set[Side]] = {r.id: set() for r in kb.inference_rules}
     branch_runs: dict[tuple[str, int, int], dict[str, None]] = {}
     for rule in kb.inference_rules:
         for ci, cond in enumerate(rule.when):

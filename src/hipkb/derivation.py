@@ -35,7 +35,7 @@ from .errors import ExplainError
 from .model import SIDES, Key
 
 if TYPE_CHECKING:
-    import networkx
+    import networkx  # type: ignore[import-untyped]  # networkx ships no type hints
 
     from .model import Condition, KBModel
     from .result import Justification, Result

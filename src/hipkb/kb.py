@@ -642,12 +642,12 @@ class _Builder:
                     self._problem(finding.location, f"alias {alias!r} of {finding.id!r} is already an id or another finding's alias", "duplicate")
                 aliases[alias] = finding.id
         for threshold in self.thresholds.values():
-            finding = self.findings.get(threshold.id)
-            if finding is not None:
-                if finding.type != "degrees":
+            decided = self.findings.get(threshold.id)
+            if decided is not None:
+                if decided.type != "degrees":
                     self._problem(threshold.location, f"threshold {threshold.id!r} decides a boolean finding", "threshold")
-                elif finding.range and not finding.range[0] <= threshold.value <= finding.range[1]:
-                    low, high = finding.range
+                elif decided.range and not decided.range[0] <= threshold.value <= decided.range[1]:
+                    low, high = decided.range
                     self._problem(threshold.location, f"threshold {threshold.value:g} for {threshold.id!r} is outside the finding's valid range [{low:g}, {high:g}]", "threshold-range",
                                   "give a value inside the range, or correct the finding's 'range'")
         for rule in self.all_rules():

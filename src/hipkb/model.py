@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Iterable, Literal, Mapping, Optional, Sequence
+from typing import Iterable, Literal, Mapping, Optional, Sequence, TypeGuard, TypeVar, cast
 
 from .errors import Location
 
@@ -38,6 +38,7 @@ __all__ = [
     "RECOMMENDATION_KINDS",
     "Key",
     "Side",
+    "is_side",
     "key_str",
     "other_side",
     "status_rank",
@@ -64,9 +65,10 @@ __all__ = [
 
 Side = Optional[Literal["left", "right"]]
 #: A fact's key: (id, side); side None for what belongs to no side.
-Key = tuple[str, Optional[str]]
+Key = tuple[str, Side]
 
-SIDES: tuple[str, str] = ("left", "right")
+#: The two sides, left first.
+SIDES: tuple[Literal["left"], Literal["right"]] = ("left", "right")
 #: Every rule runs in these contexts: each side, and no side.
 CONTEXTS: tuple[Side, ...] = ("left", "right", None)
 #: Statuses, strongest first.
@@ -82,6 +84,15 @@ RECOMMENDATION_KINDS: tuple[str, ...] = ("strategy", "principle", "exercise", "c
 _STATUS_RANK = {status: len(STATUSES) - i for i, status in enumerate(STATUSES)}
 
 
+def is_side(value: object) -> TypeGuard[Side]:
+    """True for "left", "right" and None (no side); tells a type checker that ``value`` is a :data:`Side`.
+
+    >>> is_side("left"), is_side(None), is_side("lft")
+    (True, True, False)
+    """
+    return value is None or value in SIDES
+
+
 def key_str(key: Key) -> str:
     """``("ir_limited", "left")`` → ``"ir_limited/left"``; a side-less key is its bare id.
 
@@ -92,7 +103,7 @@ def key_str(key: Key) -> str:
     return item if side is None else f"{item}/{side}"
 
 
-def other_side(side: str) -> str:
+def other_side(side: str) -> Literal["left", "right"]:
     """The side opposite ``side``.
 
     >>> other_side("left")
@@ -244,7 +255,7 @@ class Reading:
     """
 
     finding: str
-    side: str | None
+    side: Side
     value: float
     threshold_id: str
     threshold: float
@@ -386,7 +397,7 @@ class Condition:
             if not _number(here) or not _number(there):
                 return None
             limit = facts.thresholds[self.threshold or ""]
-            difference = side_difference(there, here)  # type: ignore[arg-type]
+            difference = side_difference(there, here)
             if not difference > limit:
                 return None
             reading = Reading(ref, context, difference, self.threshold or "", limit, "more_than")
@@ -409,13 +420,14 @@ class Condition:
         if self.kind == "finding" and self.compare is None:
             return Match(premises=keys) if all(found.get(k) is True for k in keys) else None
         if self.kind == "finding":
+            assert self.compare is not None  # a comparison-less finding returned above
             limit = facts.thresholds[self.threshold or ""]
             readings = []
             for key in keys:
                 value = found.get(key)
-                if not _number(value) or not self._passes(value, limit):  # type: ignore[arg-type]
+                if not _number(value) or not self._passes(value, limit):
                     return None
-                readings.append(Reading(ref, key[1], float(value), self.threshold or "", limit, self.compare))  # type: ignore[arg-type]
+                readings.append(Reading(ref, key[1], float(value), self.threshold or "", limit, self.compare))
             return Match(premises=keys, readings=tuple(readings))
         raise ValueError(f"cannot evaluate a condition of kind {self.kind!r}")
 
@@ -436,7 +448,7 @@ class Condition:
                 if not _number(facts.findings.get(key)):
                     return Failure(self, key, "not recorded")
             limit = facts.thresholds[self.threshold or ""]
-            diff = side_difference(facts.findings[(ref, other_side(context))], facts.findings[(ref, context)])  # type: ignore[arg-type]
+            diff = side_difference(facts.findings[(ref, other_side(context))], facts.findings[(ref, context)])
             return Failure(self, (ref, context), "not more than", diff, limit)
         for side in sides:
             key = (ref, side)
@@ -455,7 +467,7 @@ class Condition:
                 if not _number(value):
                     return Failure(self, key, "not recorded")
                 limit = facts.thresholds[self.threshold or ""]
-                if not self._passes(value, limit):  # type: ignore[arg-type]
+                if not self._passes(value, limit):
                     return Failure(self, key, f"not {self.compare.replace('_', ' ')}", value, limit)
         raise AssertionError("a failing condition names the fact in its way")
 
@@ -560,7 +572,7 @@ def side_difference(there: float, here: float) -> float:
     return round(there - here, 6)
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 
@@ -696,8 +708,12 @@ class Recommendation:
 # The whole model
 
 
-def _frozen(items: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(dict(items))
+_T = TypeVar("_T")
+
+
+def _frozen(tables: Mapping[str, Mapping[str, object]], name: str, kind: type[_T]) -> Mapping[str, _T]:
+    """A read-only copy of table ``name``, whose items the loader made as ``kind``."""
+    return cast("Mapping[str, _T]", MappingProxyType(dict(tables[name])))
 
 
 @dataclass(frozen=True)
@@ -736,11 +752,13 @@ class KBModel:
         tables: Mapping[str, Mapping[str, object]],
     ) -> KBModel:
         """Freeze the tables and compute the indexes the engines and resolver use."""
-        states: Mapping[str, State] = tables["states"]  # type: ignore[assignment]
-        rules: list[Rule] = list(tables["rules"].values())  # type: ignore[arg-type]
-        rules += [_link_rule(link, states) for link in tables["links"].values() if link.use == "conclude"]  # type: ignore[attr-defined]
-        for rec in tables["recommendations"].values():
-            rules += rec.calls  # type: ignore[attr-defined]
+        states = _frozen(tables, "states", State)
+        links = _frozen(tables, "links", Link)
+        recommendations = _frozen(tables, "recommendations", Recommendation)
+        rules: list[Rule] = list(_frozen(tables, "rules", Rule).values())
+        rules += [_link_rule(link, states) for link in links.values() if link.use == "conclude"]
+        for rec in recommendations.values():
+            rules += rec.calls
         branches: list[Branch] = []
         for rule in rules:
             for branch in rule.branches():
@@ -763,12 +781,14 @@ class KBModel:
         positions = {
             "rules": {r.id: i for i, r in enumerate(rules)},
             "states": {s: i for i, s in enumerate(states)},
-            "recommendations": {r: i for i, r in enumerate(tables["recommendations"])},
+            "recommendations": {r: i for i, r in enumerate(recommendations)},
             "findings": {f: i for i, f in enumerate(tables["findings"])},
         }
         return cls(
             name, version, directory,
-            *(_frozen(tables[t]) for t in ("sources", "entities", "states", "findings", "thresholds", "links", "rules", "recommendations")),  # type: ignore[arg-type]
+            _frozen(tables, "sources", Source), _frozen(tables, "entities", Entity), states,
+            _frozen(tables, "findings", Finding), _frozen(tables, "thresholds", Threshold), links,
+            _frozen(tables, "rules", Rule), recommendations,
             inference_rules=tuple(rules),
             branches=tuple(branches),
             rule_index=MappingProxyType({r.id: r for r in rules}),
@@ -795,15 +815,18 @@ class KBModel:
         return None
 
     def label(self, item_id: str) -> str:
-        for table in (self.states, self.findings, self.recommendations, self.entities):
+        tables: tuple[Mapping[str, State | Finding | Recommendation | Entity], ...] = (
+            self.states, self.findings, self.recommendations, self.entities,
+        )
+        for table in tables:
             if item_id in table:
-                return table[item_id].label  # type: ignore[attr-defined]
+                return table[item_id].label
         return item_id
 
     def is_sided(self, item_id: str) -> bool:
         item = self.states.get(item_id) or self.findings.get(item_id)
         if item is not None:
-            return item.sided  # type: ignore[union-attr]
+            return item.sided
         return True
 
     def default_thresholds(self) -> dict[str, float]:

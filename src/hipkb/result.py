@@ -34,7 +34,7 @@ from .errors import UnknownId, suggest
 from .model import SIDES, Citation, KBModel, Key, Side, key_str
 
 if TYPE_CHECKING:
-    import networkx
+    import networkx  # type: ignore[import-untyped]  # networkx ships no type hints
 
     from .answers.differential import Contributor
     from .answers.explanation import Explanation
@@ -268,7 +268,7 @@ class Result:
     def check_side(self, side: object) -> Side:
         """``side`` when it is left, right or None; else :class:`UnknownId` with a did-you-mean."""
         if side is None or side in SIDES:
-            return side  # type: ignore[return-value]
+            return side
         raise UnknownId(f"unknown side {side!r}", hint=suggest(str(side), SIDES) or "sides are left, right or None")
 
     def check_id(self, item_id: str, *, kinds: Sequence[str] = ("state", "recommendation", "finding")) -> str:
@@ -330,9 +330,10 @@ class Result:
 
     def _sources(self) -> dict[str, str]:
         """The references cited by this result's justifications, id → citation."""
+        items: tuple[Item, ...] = (*self.conclusions, *self.recommendations)
         refs = {
             j.source.ref
-            for item in (*self.conclusions, *self.recommendations)
+            for item in items
             for j in item.justifications
             if j.source is not None and j.source.ref is not None
         }
@@ -342,33 +343,41 @@ class Result:
 
     def explain(self, item_id: str, *, side: Side = None, question: Question = "how") -> Explanation:
         """Answer how / why / why-not about one item (on ``side``, or on every side it concerns)."""
-        return _answer("explanation", "explain")(self, item_id, side=side, question=question)
+        answer: Explanation = _answer("explanation", "explain")(self, item_id, side=side, question=question)
+        return answer
 
     def differential(self, side: Side) -> tuple[Contributor, ...]:
         """Why is IR limited on ``side``: every contributor the article names, with its standing."""
-        return _answer("differential", "differential")(self, side)
+        answer: tuple[Contributor, ...] = _answer("differential", "differential")(self, side)
+        return answer
 
     def sensitivity(self) -> Sensitivity:
         """The readings at which a conclusion or recommendation would appear or go."""
-        return _answer("sensitivity", "sensitivity")(self)
+        answer: Sensitivity = _answer("sensitivity", "sensitivity")(self)
+        return answer
 
     def what_if(self, changes: Mapping[Key, float | bool | None]) -> WhatIf:
         """Rerun the case with findings changed (None removes one); what appears and what goes."""
-        return _answer("whatif", "what_if")(self, changes)
+        answer: WhatIf = _answer("whatif", "what_if")(self, changes)
+        return answer
 
     def cards(self) -> list[dict[str, Any]]:
         """CDS Hooks cards, one per recommendation with its sides merged."""
-        return _answer("cards", "cards")(self)
+        answer: list[dict[str, Any]] = _answer("cards", "cards")(self)
+        return answer
 
     def graph(self) -> networkx.DiGraph:
         """The derivation graph: findings → states → recommendations (networkx)."""
-        return importlib.import_module("hipkb.derivation").derivation_graph(self)
+        answer: networkx.DiGraph = importlib.import_module("hipkb.derivation").derivation_graph(self)
+        return answer
 
     def _repr_html_(self) -> str:
-        return importlib.import_module("hipkb.render.html").html_fragment(self)
+        answer: str = importlib.import_module("hipkb.render.html").html_fragment(self)
+        return answer
 
     def _repr_markdown_(self) -> str:
-        return _answer("report", "markdown_report")(self)
+        answer: str = _answer("report", "markdown_report")(self)
+        return answer
 
 
 def _answer(module: str, name: str) -> Any:

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping
 from .case import Case, Key, key_str, parse_case
 from .errors import InputError, Location, suggest
 from .infer import KnowledgeBase, assess
-from .model import SIDES, STATUSES
+from .model import SIDES, STATUSES, Side, is_side
 from .result import Conclusion, Result
 from .source import Document, read_document
 
@@ -55,7 +55,7 @@ _EXPECT_KEYS = ("conclusions", "recommendations", "absent", "disagreements")
 _ITEM_KEYS = ("id", "side", "status", "evidence", "assumptions", "rules", "not_rules", "order", "addresses")
 _REC_ONLY = ("order", "addresses")
 _EVIDENCE = ("clinical-norm", "assessor", "coaching-model", "interpretation")
-_SWAP = {"left": "right", "right": "left", None: None}
+_SWAP: dict[Side, Side] = {"left": "right", "right": "left", None: None}
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Expected:
     """One expected (or expected-absent) item on one side."""
 
     id: str
-    side: str | None
+    side: Side
     status: str | None = None
     rules: tuple[str, ...] = ()
     not_rules: tuple[str, ...] = ()
@@ -251,8 +251,7 @@ class _ScenarioReader:
             if not isinstance(entry.get("id"), str):
                 raise self.fail("an expected item needs an 'id'", *at)
             item = self.known(entry["id"], at + ("id",), kinds)
-            side = entry.get("side")
-            self.check_side(item, side, at + (("side",) if "side" in entry else ()))
+            side = self.check_side(item, entry.get("side"), at + (("side",) if "side" in entry else ()))
             status = entry.get("status")
             if status is not None and status not in STATUSES:
                 raise self.fail(f"unknown status {status!r}", *at, "status", hint=suggest(str(status), STATUSES) or "statuses: " + ", ".join(STATUSES))
@@ -295,8 +294,7 @@ class _ScenarioReader:
         item = self.known(item, at, kinds)
         if sep and side not in SIDES:
             raise self.fail(f"unknown side {side!r} in {text!r}", *at, hint=suggest(side, SIDES) or "sides are left and right")
-        resolved = side if sep else None
-        self.check_side(item, resolved, at)
+        resolved = self.check_side(item, side if sep else None, at)
         return (item, resolved)
 
     def known(self, item: Any, at: tuple[Any, ...], kinds: tuple[str, ...]) -> str:
@@ -306,12 +304,14 @@ class _ScenarioReader:
             raise self.fail(f"unknown {' or '.join(kinds)} {item!r}", *at, hint=suggest(str(item), pool))
         return item
 
-    def check_side(self, item: str, side: Any, at: tuple[Any, ...]) -> None:
-        if side is not None and side not in SIDES:
+    def check_side(self, item: str, side: Any, at: tuple[Any, ...]) -> Side:
+        """``side`` when it is left, right or None (and None for an item with no side)."""
+        if not is_side(side):
             raise self.fail(f"unknown side {side!r}", *at, hint=suggest(str(side), SIDES) or "sides are left, right or null")
         state = self.kb.states.get(item) or self.kb.findings.get(item)
         if state is not None and not state.sided and side is not None:
             raise self.fail(f"state {item!r} belongs to no side", *at, hint=f"write {item} without a side")
+        return side
 
     def check_rule(self, rule_id: Any, item: str, at: tuple[Any, ...]) -> None:
         ids = [r.id for r in self.kb.inference_rules]

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
 from .errors import HipkbError, InputError, Location
 
@@ -289,6 +289,14 @@ def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
 # JSON
 
 _WS = re.compile(r"[ \t\n\r]*")
+#: json's own string scanner (undocumented, so absent from typeshed): (text, start after the quote, strict) → (string, end).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")
+
+
+def _skip(text: str, pos: int) -> int:
+    """The position after the JSON whitespace at ``pos`` (the pattern always matches)."""
+    match = _WS.match(text, pos)
+    return match.end() if match else pos
 _LITERALS = (("true", True), ("false", False), ("null", None))
 _CONSTANTS = (("NaN", float("nan")), ("Infinity", float("inf")), ("-Infinity", float("-inf")))
 
@@ -306,22 +314,23 @@ def _parse_json(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
 
     def string(pos: int) -> tuple[str, int]:
         try:
-            return json.decoder.scanstring(text, pos + 1, True)
+            return _scanstring(text, pos + 1, True)
         except json.JSONDecodeError as exc:
             raise fail(exc.msg, exc.pos) from None
 
     tree = _Tree()
-    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    pos = _skip(text, 0)
     state = "value"
+    value: Any
     while True:
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        pos = _skip(text, pos)
         char = text[pos:pos + 1]
         top = tree.stack[-1] if tree.stack else None
         if state == "value":
             line, column = place(pos)
             if char in ("{", "["):
                 tree.open({} if char == "{" else [], line, column)
-                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                pos = _skip(text, pos + 1)
                 closer = "}" if char == "{" else "]"
                 if text[pos:pos + 1] == closer:
                     tree.close()
@@ -354,7 +363,7 @@ def _parse_json(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
             line, column = place(pos)
             key, pos = string(pos)
             tree.key(key, line, column)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _skip(text, pos)
             if text[pos:pos + 1] != ":":
                 raise fail("Expecting ':' delimiter", pos)
             pos, state = pos + 1, "value"

@@ -31,7 +31,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..model import status_rank
+from ..model import Key, status_rank
 from ..sanitize import clean
 from .report import evidence_words, markdown_escape, sides_text, status_words
 
@@ -190,7 +190,7 @@ def _detail(result: Result, recs: Sequence[RecommendationResult]) -> str:
     return "\n".join(lines)
 
 
-def _words(result: Result, key: tuple[str, str | None]) -> str:
+def _words(result: Result, key: Key) -> str:
     """A state or finding in words, with a reading's value: ``straight leg raise angle 45°``."""
     item, _ = key
     label = clean(result.kb.label(item))

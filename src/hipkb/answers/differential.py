@@ -176,7 +176,7 @@ def differential(result: Result, side: Side) -> tuple[Contributor, ...]:
 
 
 class _Reader:
-    def __init__(self, result: Result, side: str) -> None:
+    def __init__(self, result: Result, side: Side) -> None:
         self.result = result
         self.kb = result.kb
         self.side = side

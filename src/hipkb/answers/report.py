@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence, cast
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
 from ..sanitize import clean
@@ -250,7 +250,7 @@ def _roots(result: Result, keys: Iterable[Key], seen: set[Key] | None = None) ->
         if key[0] in result.kb.findings or key in result.case.given:
             out.append(key)
             continue
-        item = result.item(key[0], cast(Side, key[1])) if key[0] in result.kb.states else None
+        item = result.item(key[0], key[1]) if key[0] in result.kb.states else None
         if item is not None and item.justifications:
             out += _roots(result, item.justifications[0].because, seen)
     return out
@@ -607,7 +607,7 @@ def _reasons(result: Result, key: Key) -> list[str]:
         return []
     if item in kb.findings:
         return [] if isinstance(result.case.findings.get(key), float) else [_name(kb, item)]
-    c = result.item(item, cast(Side, side)) if item in kb.states else None
+    c = result.item(item, side) if item in kb.states else None
     just = c.justifications[0] if c is not None and c.justifications else None
     if just is not None and just.rule is not None and just.because and all(
             result.case.findings.get(k) is True for k in just.because):

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 from ..case import Case
 from ..errors import ExplainError, InputError, UnknownId, suggest
-from ..model import SIDES, KBModel, Key, key_str
+from ..model import SIDES, KBModel, Key, Side, key_str
 from ..result import Conclusion, RecommendationResult, Result, side_rank
 from ..sanitize import clean
 from . import words
@@ -318,9 +318,9 @@ def _differences(before: Result, after: Result) -> tuple[list[Difference], list[
     return appears, goes, changed
 
 
-def _readings(result: Result) -> dict[tuple[str, str | None, float], tuple[float, float | None, bool]]:
+def _readings(result: Result) -> dict[tuple[str, Side, float], tuple[float, float | None, bool]]:
     """Every reading compared with a threshold in the result: (finding, side, threshold) → (value, mdc, borderline)."""
-    out: dict[tuple[str, str | None, float], tuple[float, float | None, bool]] = {}
+    out: dict[tuple[str, Side, float], tuple[float, float | None, bool]] = {}
     items: list[Conclusion | RecommendationResult] = [*result.conclusions, *result.recommendations]
     for item in items:
         for just in item.justifications:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Key
+from ..model import Key, Side
 from ..result import Conclusion, Justification, RecommendationResult, Result
 from ..sanitize import clean
 from . import words
@@ -140,7 +140,7 @@ def _disagreements(result: Result, key: Key) -> list[str]:
 # ir_limited: the differential
 
 
-def _differential_answer(result: Result, side: str) -> WhyAnswer:
+def _differential_answer(result: Result, side: Side) -> WhyAnswer:
     kb = result.kb
     key = ("ir_limited", side)
     c = result.conclusion("ir_limited", side)

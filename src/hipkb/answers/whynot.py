@@ -281,7 +281,7 @@ def _failure_lines(result: Result, checks: list[RuleCheck]) -> list[str]:
     """The failures of one rule's options, each once; unobserved booleans of an ``any`` on one line."""
     kb = result.kb
     texts: list[str] = []
-    unobserved: dict[tuple[str, Side], list[str]] = {}
+    unobserved: dict[tuple[str, str | None], list[str]] = {}  # (reason, side)
     for check in checks:
         f = check.failure
         if f is None or check.text is None:

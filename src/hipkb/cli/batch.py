@@ -144,9 +144,9 @@ class _Progress:
         self.count = 0
         self.bar: Any = None
         if sys.stderr.isatty():
-            from tqdm import tqdm  # type: ignore[import-untyped]  # only when there is a terminal to draw on
+            from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints; imported only when there is a terminal to draw on
 
-            class Bar(tqdm):  # type: ignore[type-arg]
+            class Bar(tqdm):  # type: ignore[misc]  # tqdm ships no type hints: its class is Any to mypy
                 monitor_interval = 0  # no monitor thread: worker processes may be forked after it
 
             self.bar = Bar(total=total, unit="case", file=sys.stderr, dynamic_ncols=True, leave=False)

@@ -49,7 +49,7 @@ def _import_experta() -> Any:
         if added:
             collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
         try:
-            import experta
+            import experta  # type: ignore[import-untyped]  # experta ships no type hints
             from experta import engine as _engine  # noqa: F401  (runs basicConfig now, under our watch)
         finally:
             if added:

@@ -23,7 +23,7 @@ from . import layout
 from .style import EDGE_LOOKS, FONT, GLYPHS, NODE_LOOKS
 
 if TYPE_CHECKING:
-    import graphviz
+    import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
     from .views import VEdge, View, VNode
 
@@ -50,7 +50,8 @@ def plain(text: str) -> str:
     """A plain DOT string attribute (tooltip, cluster label), shown literally."""
     import graphviz
 
-    return graphviz.escape(clean(str(text)))
+    escaped: str = graphviz.escape(clean(str(text)))  # a str subclass dot shows literally: keep it as it is
+    return escaped
 
 
 def _lines(text: str, width: int) -> str:
@@ -240,4 +241,5 @@ def _side_spine(g: graphviz.Digraph, view: View) -> None:
 
 def to_dot(view: View) -> str:
     """DOT text for ``view`` (deterministic)."""
-    return build(view).source
+    source: str = build(view).source
+    return source

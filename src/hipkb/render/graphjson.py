@@ -17,7 +17,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import networkx
+    import networkx  # type: ignore[import-untyped]  # networkx ships no type hints
 
 __all__ = ["to_json"]
 

@@ -317,7 +317,7 @@ class _Writer:
         return '<section id="bottom-line"><h2>Bottom line</h2><div class="bottom">' + "".join(cards) + "</div></section>"
 
     def differential(self) -> str:
-        sides: list[Side] = [s for s in SIDES if any(self.result.conclusion(i, s) for i in _LIMITED if i in self.kb.states)  # type: ignore[arg-type,misc]
+        sides: list[Side] = [s for s in SIDES if any(self.result.conclusion(i, s) for i in _LIMITED if i in self.kb.states)
                  or any(c.id == "ir_limited" and c.side == s for d in self.result.disagreements for c in d.dropped)]
         if not sides:
             return ('<section id="differential"><h2>Why is IR limited?</h2>'

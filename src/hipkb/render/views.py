@@ -30,14 +30,14 @@ and its own escaping.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from ..errors import ExplainError, RenderError, suggest
 from ..model import SIDES
 from .style import EDGE_LOOKS, GROUP_TITLES, KIND_TITLES, NODE_LOOKS, status_words
 
 if TYPE_CHECKING:
-    import networkx
+    import networkx  # type: ignore[import-untyped]  # networkx ships no type hints
 
     from ..model import KBModel
     from ..result import Result
@@ -241,7 +241,8 @@ def _plain_tooltip(node: VNode) -> str:
 
 def _finish(
     kind: str, title: str, builder: _Builder, *, kb: KBModel, full: bool, drop: set[tuple[str, str]], rule_ids: bool,
-    legend: bool, legend_notes: tuple[str, ...] = (), meta: Mapping[str, Any] | None = None, edge_look=_edge_look,
+    legend: bool, legend_notes: tuple[str, ...] = (), meta: Mapping[str, Any] | None = None,
+    edge_look: Callable[[str, tuple[str | None, ...]], str] = _edge_look,
 ) -> View:
     """The collected nodes and edges as a view: labels, tooltips (ids only in full detail), legend, direction."""
     from .layout import choose_layout

@@ -65,7 +65,7 @@ class Example:
         """(id, side, value) of every entry, findings then given states."""
         out = [(k[0], k[1], v) for k, v in self.findings.items()]
         out += [(k[0], k[1], True) for k in sorted(self.given, key=lambda k: (k[0], str(k[1])))]
-        return tuple(out)  # type: ignore[arg-type]
+        return tuple(out)
 
 
 class KBView:
@@ -128,7 +128,7 @@ class KBView:
     def closure(self, case: Example) -> Mapping[Key, tuple[int, ...]]:
         """Every (item, side) the branches reach from ``case``, with the indices of the branches that reach it."""
         cache_key = tuple(sorted(((k, v) for k, v in case.findings.items()), key=lambda kv: (kv[0][0], str(kv[0][1]))))
-        cache_key += tuple(((k, True) for k in sorted(case.given, key=lambda k: (k[0], str(k[1])))))  # type: ignore[arg-type]
+        cache_key += tuple(((k, True) for k in sorted(case.given, key=lambda k: (k[0], str(k[1])))))
         if cache_key in self._closures:
             return self._closures[cache_key]
         held: dict[Key, list[int]] = {k: [] for k in case.given}

@@ -53,7 +53,7 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 def note_guid(question_id: str) -> str:
     """The Anki GUID of a question's note: the same for the same question id, in every export."""
-    return _genanki().guid_for("hipkb", question_id)
+    return str(_genanki().guid_for("hipkb", question_id))
 
 
 def note_id(question_id: str) -> int:
@@ -68,7 +68,7 @@ def _stable_int(kind: str, text: str) -> int:
 
 def _genanki() -> Any:
     try:
-        import genanki  # type: ignore[import-untyped]
+        import genanki  # type: ignore[import-untyped]  # genanki ships no type hints
     except ImportError:
         raise InputError(
             "an Anki deck needs the genanki package, which is not installed", hint="pip install genanki"

@@ -50,7 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from ..errors import InputError, suggest
 from ..model import SIDES, Citation, KBModel, Key, Side
@@ -107,9 +107,9 @@ class Answers:
         for name in SECTIONS:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
-    def entries(self) -> tuple[tuple[str, str, Any], ...]:
+    def entries(self) -> tuple[tuple[str, Literal["left", "right"], Any], ...]:
         """(section, side, answer) of every answer given, sections and sides in their fixed order."""
-        out = []
+        out: list[tuple[str, Literal["left", "right"], Any]] = []
         for section in SECTIONS:
             given = getattr(self, section)
             out += [(section, side, given[side]) for side in SIDES if side in given]
@@ -392,12 +392,12 @@ class _Say:
             return "", just.source
         return clean(self.kb.rule(just.rule).label), just.source
 
-    def ir_reading(self, side: str) -> str:
+    def ir_reading(self, side: Literal["left", "right"]) -> str:
         """``supine hip internal rotation at 90° hip flexion is 12° on the left, below the 25° threshold``."""
         for state in ("ir_limited", "ir_within_range"):
             if state not in self.kb.states:
                 continue
-            c = self.result.conclusion(state, side)  # type: ignore[arg-type]
+            c = self.result.conclusion(state, side)
             if c is not None and c.measurement is not None:
                 m = c.measurement
                 compare = "below" if m.margin < 0 else "at or above"
@@ -406,9 +406,9 @@ class _Say:
         return ""
 
 
-def _grade_contributors(result: Result, side: str, answer: tuple[str, ...]) -> GradedItem:
+def _grade_contributors(result: Result, side: Literal["left", "right"], answer: tuple[str, ...]) -> GradedItem:
     say = _Say(result)
-    rows = result.differential(side)  # type: ignore[arg-type]
+    rows = result.differential(side)
     labels = {c.id: clean(c.label) for c in rows}
     expected = tuple(c.id for c in rows if c.holds)
     given, right = set(answer), set(expected)
@@ -456,12 +456,12 @@ def _subsequence(short: Sequence[str], long: Sequence[str]) -> bool:
     return all(any(x == y for y in it) for x in short)
 
 
-def _grade_programme(result: Result, side: str, answer: tuple[str, ...]) -> GradedItem:
+def _grade_programme(result: Result, side: Literal["left", "right"], answer: tuple[str, ...]) -> GradedItem:
     from ..answers.programme import PROGRAMME_IDS, programme
 
     say = _Say(result)
-    p = programme(result, side)  # type: ignore[arg-type]
-    expected = expected_programme(result, side)  # type: ignore[arg-type]
+    p = programme(result, side)
+    expected = expected_programme(result, side)
     if answer == expected:
         verdict = "correct"
     elif expected and answer and (
@@ -474,7 +474,7 @@ def _grade_programme(result: Result, side: str, answer: tuple[str, ...]) -> Grad
     reading = say.ir_reading(side)
     if not p.exists:
         why = f"IR is not limited on the {side}" + (f" ({reading})" if reading else "") + ", so there is no programme"
-        within = result.conclusion("ir_within_range", side) if "ir_within_range" in result.kb.states else None  # type: ignore[arg-type]
+        within = result.conclusion("ir_within_range", side) if "ir_within_range" in result.kb.states else None
         if within is not None and within.justifications and within.justifications[0].source is not None:
             sources.append(within.justifications[0].source)
     else:
@@ -534,9 +534,9 @@ def expected_next_assessment(result: Result, side: Side) -> str | None:
     return found[0].id if found else None
 
 
-def _grade_next(result: Result, side: str, answer: str | None) -> GradedItem:
+def _grade_next(result: Result, side: Literal["left", "right"], answer: str | None) -> GradedItem:
     say = _Say(result)
-    found = recommended_assessments(result, side)  # type: ignore[arg-type]
+    found = recommended_assessments(result, side)
     expected = found[0].id if found else None
     others = [r.id for r in found[1:] if r.id != expected]
     if answer == expected:
@@ -561,7 +561,7 @@ def _grade_next(result: Result, side: str, answer: str | None) -> GradedItem:
                       say.label(answer) if answer else NONE, say.label(expected) if expected else NONE)
 
 
-def _not_recommended(result: Result, side: str, assessment: str) -> str:
+def _not_recommended(result: Result, side: Literal["left", "right"], assessment: str) -> str:
     """Why an assessment is not recommended: what it records is already recorded, or nothing calls for it."""
     kb = result.kb
     for finding in kb.findings.values():
