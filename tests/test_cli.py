@@ -91,8 +91,14 @@ def test_assess_takes_every_case_option(engine: str, tmp_path: Path) -> None:
 
 
 def _case_commands() -> Iterator[tuple[str, click.Command]]:
+    """Every command that takes a CASE, as ``hipkb --help`` lists them (each command module loaded:
+    commands register themselves lazily, so ``group.commands`` alone depends on what ran before)."""
     def walk(group: click.Group, prefix: str) -> Iterator[tuple[str, click.Command]]:
-        for name, command in sorted(group.commands.items()):
+        ctx = click.Context(group)
+        for name in sorted(group.list_commands(ctx)):
+            command = group.get_command(ctx, name)
+            if command is None:
+                continue
             if isinstance(command, click.Group):
                 yield from walk(command, f"{prefix}{name} ")
             elif any(p.name in ("case", "cases") for p in command.params if isinstance(p, click.Argument)):
@@ -428,16 +434,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert (proc.returncode, proc.stderr) == (0, b"")
 
 
-#: CASE arguments still pre-checked by click when this was written (for the lead; strict: remove a
-#: name once its command uses hipkb.cli.common.case_argument).
-_PENDING_CASE_ARGUMENT = {"how", "why", "why-not", "what-if", "assess-many"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"hipkb {name}: CASE still checked by click.Path(readable=True)"))
-    if name in _PENDING_CASE_ARGUMENT else name
-    for name, _ in _case_commands()
-])
+@pytest.mark.parametrize("name", [name for name, _ in _case_commands()])
 def test_case_files_are_read_by_hipkb_not_prechecked_by_click(name: str) -> None:
     # the issue: "A permission-denied case file must give `FILE: permission denied` (one line) rather
     # than click's usage block: do not use click.Path(exists=True) checks; let hipkb's reader report."
@@ -445,3 +442,47 @@ def test_case_files_are_read_by_hipkb_not_prechecked_by_click(name: str) -> None
     (argument,) = [p for p in command.params if isinstance(p, click.Argument) and p.name in ("case", "cases")]
     kind = argument.type
     assert not isinstance(kind, click.Path) or not (kind.exists or kind.readable), f"hipkb {name} pre-checks its CASE"
+
+
+@pytest.mark.parametrize("args", [
+    ("how", "ir_limited"), ("why", "ir_limited"), ("why-not", "ir_limited"),
+    ("what-if", "--set", "supine_hip_ir.left=30"),
+])
+def test_an_unreadable_case_is_one_line_for_the_questions_too(args: tuple[str, ...], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import hipkb.source
+
+    missing = tmp_path / "nowhere.yaml"
+    code, out, err = run(*args, str(missing))
+    assert (code, out) == (2, "")
+    assert error_lines(err) == [f"hipkb: error: {missing}: no such file"]
+    case = tmp_path / "case.yaml"
+    case.write_text("findings: {}\n")
+
+    def refuse(*_: object, **__: object) -> bytes:
+        raise PermissionError(13, "Permission denied", str(case))
+
+    monkeypatch.setattr(hipkb.source, "_read_regular", refuse)
+    code, out, err = run(*args, str(case))
+    assert (code, out) == (2, "")
+    assert error_lines(err) == [f"hipkb: error: {case}: permission denied"]
+
+
+def test_assess_many_reports_an_unreadable_case_as_that_cases_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    code, out, err = run("assess-many", str(missing), DEMO)
+    assert code == 2
+    first, second = [json.loads(line) for line in out.splitlines()]
+    assert (first["ok"], first["error"]["text"], second["ok"]) == (False, f"{missing}: no such file", True)
+    assert error_lines(err) == [f"hipkb: error: {missing}: no such file", "hipkb: 1 of 2 cases failed"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--threshold", "supine_hip_rr=3"), "--threshold supine_hip_rr: unknown threshold 'supine_hip_rr' (did you mean 'supine_hip_ir'?)"),
+    (("--mdc", "supine_hip_ir=-1"), "--mdc supine_hip_ir: mdc 'supine_hip_ir' = -1 is outside [0, 90]"),
+])
+def test_assess_many_override_errors_name_their_flag(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    # checked once, before any case is read: the case need not even exist
+    code, out, err = run("assess-many", str(tmp_path / "X"), *args)
+    assert (code, out) == (2, "")
+    assert error_lines(err) == [f"hipkb: error: {message}"]

@@ -182,7 +182,7 @@ def assess_many(
     mdc: Mapping[str, float] | None = None,
     engine: EngineName = "compiled",
     render: Callable[[Result], str] | None = None,
-) -> Iterator[BatchItem]:
+) -> Generator[BatchItem, None, None]:
     """Assess every case; yield one :class:`BatchItem` per input, in input order.
 
     ``cases``: any iterable (a list, a generator, rows of :func:`read_table`),
@@ -272,7 +272,7 @@ def _one_here(run: _Run, index: int, case: Any) -> BatchItem:
     return BatchItem(index, source, text=text, _result=result)
 
 
-def _serial(run: _Run, cases: Iterable[Any]) -> Iterator[BatchItem]:
+def _serial(run: _Run, cases: Iterable[Any]) -> Generator[BatchItem, None, None]:
     for index, case in enumerate(cases):
         yield _one_here(run, index, case)
 
@@ -285,7 +285,7 @@ def _serial(run: _Run, cases: Iterable[Any]) -> Iterator[BatchItem]:
 _LOCAL = b""
 
 
-def _parallel(run: _Run, cases: Iterable[Any], workers: int) -> Iterator[BatchItem]:
+def _parallel(run: _Run, cases: Iterable[Any], workers: int) -> Generator[BatchItem, None, None]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

@@ -18,12 +18,15 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import click
 
 from ..errors import InputError
-from .common import case_options, cli, load, parse_overrides
+from .common import CASE_PATH, case_options, check_overrides, cli, load, parse_overrides
+
+if TYPE_CHECKING:
+    from ..engines import EngineName
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 TABLE_SUFFIXES = (".csv",)
@@ -56,7 +59,7 @@ def _inputs(files: Sequence[Path], kb: Any) -> Iterator[Any]:
 
 
 @cli.command("assess-many")
-@click.argument("cases", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="CASES... | DIR | COHORT.csv")
+@click.argument("cases", nargs=-1, required=True, type=CASE_PATH, metavar="CASES... | DIR | COHORT.csv")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
               help="Worker processes (0: one per CPU).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
@@ -64,7 +67,7 @@ def _inputs(files: Sequence[Path], kb: Any) -> Iterator[Any]:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout.")
 @case_options
 def assess_many_command(cases: tuple[Path, ...], jobs: int, fmt: str, output: Path | None, kb_dir: Path | None,
-                        thresholds: tuple[str, ...], mdcs: tuple[str, ...], engine: str) -> int:
+                        thresholds: tuple[str, ...], mdcs: tuple[str, ...], engine: EngineName) -> int:
     """Assess every case file, every case file in DIR, or every row of a CSV file, in order.
 
     A CSV file has a header row: subject, then one column per finding,
@@ -75,9 +78,10 @@ def assess_many_command(cases: tuple[Path, ...], jobs: int, fmt: str, output: Pa
 
     files = case_files(cases)
     kb = load(kb_dir)
+    checked, checked_mdc = check_overrides(kb, parse_overrides(thresholds, "--threshold"), parse_overrides(mdcs, "--mdc"))
     render = {"text": _text_report, "csv": table_lines}.get(fmt)
-    items = assess_many(_inputs(files, kb), kb=kb, jobs=jobs, thresholds=parse_overrides(thresholds, "--threshold"),
-                        mdc=parse_overrides(mdcs, "--mdc"), engine=engine, render=render)  # type: ignore[arg-type]
+    items = assess_many(_inputs(files, kb), kb=kb, jobs=jobs, thresholds=checked,
+                        mdc=checked_mdc, engine=engine, render=render)
     header = table_header(kb)
     sink = _Sink(output)
     with _terminate_on_sigterm(), _Progress(None if any(f.suffix.lower() in TABLE_SUFFIXES for f in files) else len(files)) as bar:
@@ -85,7 +89,7 @@ def assess_many_command(cases: tuple[Path, ...], jobs: int, fmt: str, output: Pa
             for piece in _render(_watch(items, bar), fmt, header, table_item):
                 sink.write(piece)
         finally:
-            items.close()  # type: ignore[attr-defined]  # a generator: stops the workers
+            items.close()  # stops the workers
         failed, total = bar.failed, bar.count
     if output is not None:
         from ..output import write_atomic

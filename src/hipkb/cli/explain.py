@@ -8,14 +8,17 @@ into one line and exit 2 by ``hipkb.cli.main``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from ..sanitize import json_text
 
-from ..model import SIDES
-from .common import case_options, cli, load_result
+from ..model import SIDES, Side
+from .common import case_argument, case_options, cli, load_result
+
+if TYPE_CHECKING:
+    from ..result import Question
 
 
 def _side_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,18 +46,18 @@ def _echo(payload: Any, fmt: str, detail: str) -> None:
         click.echo(payload.text(detail=detail), nl=False)
 
 
-def _question(name: str, summary: str) -> None:
+def _question(name: Question, summary: str) -> None:
     @cli.command(name, help=summary)
     @click.argument("item", metavar="ID")
-    @click.argument("case", type=click.Path(path_type=Path))
+    @case_argument
     @_side_option
     @_format_option
     @_detail_option
     @case_options
-    def command(item: str, case: Path, side: str | None, fmt: str, detail: str, kb_dir: Path | None,
+    def command(item: str, case: Path, side: Side, fmt: str, detail: str, kb_dir: Path | None,
                 thresholds: tuple[str, ...], mdcs: tuple[str, ...], engine: str) -> int:
         result = load_result(case, kb_dir, thresholds, mdcs, engine)
-        _echo(result.explain(item, side=side, question=name), fmt, detail)  # type: ignore[arg-type]
+        _echo(result.explain(item, side=side, question=name), fmt, detail)
         return 0
 
 
@@ -65,7 +68,7 @@ _question("why-not", "Why does ID not hold in CASE? What stands in each rule's w
 
 
 @cli.command("what-if")
-@click.argument("case", type=click.Path(path_type=Path))
+@case_argument
 @click.option(
     "--set", "changes", multiple=True, required=True, metavar="ID.SIDE=VALUE",
     help="Change a finding: degrees, true, false or none (remove); ID=VALUE for what has no side (repeatable).",
