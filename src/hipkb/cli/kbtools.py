@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,18 @@ import click
 from ..sanitize import json_text
 
 from ..errors import InputError
-from ..model import KBModel
+from ..model import KBModel, Side, key_str
 from ..sanitize import clean
 from .common import cli, kb_option, load
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+#: Generated cases ``kb check --verify-engines`` runs by default, and their seed.
+VERIFY_CASES = 200
+VERIFY_SEED = 0
+#: Where ``kb check --verify-engines`` looks for scenario files (from the working directory).
+SCENARIOS = Path("tests") / "cases"
+_ENGINES = ("compiled", "experta")
 
 
 @cli.group("kb")
@@ -29,21 +37,183 @@ def kb_group() -> None:
     "--source", "article", type=click.Path(path_type=Path, readable=False), default=None, metavar="ARTICLE.txt",
     help="The article's text: check that every quote is in it.",
 )
+@click.option(
+    "--verify-engines", is_flag=True,
+    help="Also run both engines (compiled, experta) on the scenarios in tests/cases (when present) "
+         "and on generated cases; exit 1 if they differ anywhere.",
+)
+@click.option(
+    "--cases", "case_count", type=click.IntRange(min=0), default=None, metavar="N",
+    help=f"With --verify-engines: how many generated cases (default {VERIFY_CASES}; seeded, the same every run).",
+)
 @_FORMAT
-def check(directory: Path | None, strict: bool, article: Path | None, fmt: str) -> int:
+def check(directory: Path | None, strict: bool, article: Path | None, verify_engines: bool, case_count: int | None,
+          fmt: str) -> int:
     """Check the KB in DIRECTORY (default: the bundled KB).
 
     Errors exit 1; warnings (ids nothing uses) exit 1 only with --strict; a
-    KB that cannot be read exits 2.
+    KB that cannot be read exits 2. With --verify-engines, a case on which
+    the two engines give different results exits 1 too.
     """
     from ..check import check_kb, text_report
 
+    if case_count is not None and not verify_engines:
+        raise InputError("--cases is the number of generated cases for --verify-engines: give both")
     report = check_kb(directory, article=article)
+    code = report.exit_code(strict=strict)
+    comparison = None
+    if verify_engines and not report.errors:  # a KB with errors does not load
+        comparison = compare_engines(load(directory), VERIFY_CASES if case_count is None else case_count)
+        code = max(code, 1 if comparison.mismatches else 0)
     if fmt == "json":
-        click.echo(json_text(report.to_dict()))
+        payload = report.to_dict()
+        if verify_engines:
+            payload["engines"] = None if comparison is None else comparison.to_dict()
+        click.echo(json_text(payload))
     else:
         click.echo(text_report(report), nl=False)
-    return report.exit_code(strict=strict)
+        if verify_engines:
+            click.echo(comparison.text() if comparison is not None
+                       else "engines not compared: the knowledge base has errors\n", nl=False)
+    return code
+
+
+@dataclass(frozen=True)
+class CaseMismatch:
+    """A case on which the engines differ: each conclusion or recommendation (id, side) that differs, and how."""
+
+    case: str
+    #: (id, side, what differs), in the result's order: conclusions, then recommendations
+    items: tuple[tuple[str, Side, str], ...]
+    #: where the two results' JSON first differ (hipkb.batch.verify_engines)
+    difference: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "items": [{"id": i, "side": side, "difference": what} for i, side, what in self.items],
+            "difference": self.difference,
+        }
+
+    def __str__(self) -> str:
+        if not self.items:  # the items agree; something else differs (an error, the disagreements)
+            return f"{self.case}: the engines differ at {self.difference}"
+        shown = "; ".join(f"{key_str((i, side))}: {what}" for i, side, what in self.items[:_ITEMS_SHOWN])
+        more = len(self.items) - _ITEMS_SHOWN
+        return f"{self.case}: the engines differ on {shown}" + (f"; and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class EngineComparison:
+    """Both engines run on the scenario cases and on generated ones; every case they differ on."""
+
+    scenario_cases: int
+    generated: int
+    seed: int
+    #: (file, error) of each scenario file that does not load with this KB (written for another one)
+    unfit: tuple[tuple[str, str], ...]
+    mismatches: tuple[CaseMismatch, ...]
+
+    @property
+    def total(self) -> int:
+        return self.scenario_cases + self.generated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.total, "scenario_cases": self.scenario_cases, "generated": self.generated,
+            "seed": self.seed, "scenarios_not_used": [{"file": f, "error": e} for f, e in self.unfit],
+            "agree": not self.mismatches,
+            "mismatches": [m.to_dict() for m in self.mismatches],
+        }
+
+    def text(self) -> str:
+        lines = [clean(str(m)) for m in self.mismatches[:_CASES_SHOWN]]
+        if len(self.mismatches) > _CASES_SHOWN:
+            lines.append(f"… and {len(self.mismatches) - _CASES_SHOWN} more cases (all of them with --format json)")
+        lines += [clean(f"scenario not used (it does not load with this knowledge base): {error}") for _, error in self.unfit]
+        made = f"{self.scenario_cases} from the scenarios in {SCENARIOS}, " if self.scenario_cases else ""
+        made += f"{self.generated} generated with seed {self.seed}"
+        if self.mismatches:
+            lines.append(f"the engines differ on {len(self.mismatches)} of {self.total} cases ({made})")
+        else:
+            lines.append(f"both engines agree on {self.total} cases ({made})")
+        return "\n".join(lines) + "\n"
+
+
+_ITEMS_SHOWN = 3
+_CASES_SHOWN = 20
+
+
+def compare_engines(kb: Any, count: int, *, seed: int = VERIFY_SEED, scenarios: Path = SCENARIOS) -> EngineComparison:
+    """Run both engines on the scenario cases in ``scenarios`` (when it is a directory) and on ``count`` generated cases.
+
+    :func:`hipkb.batch.verify_engines` finds the cases they differ on;
+    each of those is run again to name the items (id, side) that differ.
+    """
+    from ..batch import sample_cases, verify_engines
+
+    named, unfit = _scenario_cases(kb, scenarios)
+    from_scenarios = len(named)
+    named += [(f"generated case {i + 1} (seed {seed})", case) for i, case in enumerate(sample_cases(kb, count, seed=seed))]
+    found = verify_engines(kb, [case for _, case in named])
+    mismatches = tuple(
+        CaseMismatch(named[m.index][0], _item_differences(kb, named[m.index][1]), m.difference) for m in found
+    )
+    return EngineComparison(from_scenarios, count, seed, unfit, mismatches)
+
+
+def _scenario_cases(kb: Any, folder: Path) -> tuple[list[tuple[str, Any]], tuple[tuple[str, str], ...]]:
+    """(name, case) of every scenario (and its mirror image) in ``folder``; the files that do not load with this KB."""
+    from ..errors import HipkbError
+    from ..scenario import SCENARIO_SUFFIXES, load_scenario
+
+    if not folder.is_dir():
+        return [], ()
+    named: list[tuple[str, Any]] = []
+    unfit: list[tuple[str, str]] = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix in SCENARIO_SUFFIXES and p.is_file()):
+        try:
+            scenario = load_scenario(path, kb)
+        except HipkbError as err:
+            unfit.append((str(path), str(err).splitlines()[0]))
+            continue
+        named.append((str(path), scenario.case))
+        if scenario.mirror:
+            named.append((f"{path} [mirrored]", scenario.mirrored().case))
+    return named, tuple(unfit)
+
+
+def _item_differences(kb: Any, case: Any) -> tuple[tuple[str, Side, str], ...]:
+    """(id, side, what differs) of each conclusion or recommendation on which the engines differ for ``case``."""
+    from ..errors import HipkbError
+
+    answers: list[dict[str, Any]] = []
+    for engine in _ENGINES:
+        try:
+            answers.append(kb.assess(case, engine=engine).to_dict())
+        except HipkbError as err:
+            answers.append({"error": str(err)})
+    out = []
+    for table, verb in (("conclusions", "concludes"), ("recommendations", "recommends")):
+        by_key = [{(i["id"], i["side"]): i for i in answer.get(table, ())} for answer in answers]
+        for key in dict.fromkeys([*by_key[0], *by_key[1]]):
+            first, second = by_key[0].get(key), by_key[1].get(key)
+            if second is None:
+                out.append((*key, f"only the {_ENGINES[0]} engine {verb} it"))
+            elif first is None:
+                out.append((*key, f"only the {_ENGINES[1]} engine {verb} it"))
+            elif first != second:
+                out.append((*key, _field_difference(first, second)))
+    return tuple(out)
+
+
+def _field_difference(first: dict[str, Any], second: dict[str, Any]) -> str:
+    """The first field of an item that the engines give differently: with both values when they are plain."""
+    name = next(k for k in dict.fromkeys([*first, *second]) if first.get(k) != second.get(k))
+    a, b = first.get(name), second.get(name)
+    if all(v is None or isinstance(v, (str, int, float)) for v in (a, b)):
+        return f"{name} {a} ({_ENGINES[0]}) vs {b} ({_ENGINES[1]})"
+    return f"different {name}"
 
 
 @kb_group.command("coverage")
