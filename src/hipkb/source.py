@@ -79,6 +79,12 @@ def _yaml() -> Any:
     return yaml
 
 
+def _loader_class() -> Any:
+    """libyaml's safe loader where it is built, else PyYAML's pure-Python one."""
+    yaml = _yaml()
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass
 class Document:
     """Parsed data plus the file position of every value and key."""
@@ -244,7 +250,7 @@ def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
     loader = None
     yaml = _yaml()
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        loader = _loader_class()(text)
         while loader.check_event():
             event = loader.get_event()
             mark = event.start_mark
