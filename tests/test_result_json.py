@@ -156,3 +156,29 @@ def test_a_knowledge_base_built_from_a_loaded_model_assesses() -> None:
 
     kb = hipkb.KnowledgeBase.from_model(load_model())
     assert kb.assess(DEMO).conclusion("ir_limited", "left").status == "measured"  # DESIGN rule 1: 12 < 25
+
+
+def test_a_conclusion_names_its_label_borderline_readings_and_how_it_shows_up() -> None:
+    # DESIGN "Interfaces": {"schema_version": 2, "kb": {"name": "hipkb", "version": "..."}, ...}; rule 7: "Where IR
+    # is limited, the compensations observed on that side are listed with it as how it shows up" (demo-01:
+    # hip hike on the left, the unsided rib cage side-bend); "Measurement uncertainty": every conclusion lists
+    # the borderline readings it rests on (demo-01's SLR 45° is within its 6° MDC of the 50° threshold).
+    data = hipkb.assess(DEMO).to_dict()
+    assert data["kb"] == {"name": "hipkb", "version": "2.0.0"}
+    by_key = {(c["id"], c["side"]): c for c in data["conclusions"]}
+    limited = by_key[("ir_limited", "left")]
+    assert (limited["label"], limited["shows_as"], limited["borderline"]) == (
+        "Hip internal rotation limited", ["hip_hike/left", "rib_cage_side_bend"], [])
+    inlet = by_key[("inlet_not_closing", "left")]
+    assert (inlet["label"], inlet["borderline"], inlet["shows_as"]) == (
+        "Pelvic inlet not closing", [{"finding": "straight_leg_raise", "side": "left"}], [])
+
+
+def test_a_given_state_is_justified_by_the_case() -> None:
+    # DESIGN: a state given in the case "appears among the conclusions with status given"; "a given state's
+    # own evidence is assessor"; its justification names no rule.
+    c = next(c for c in hipkb.assess({"findings": {"deep_external_rotators_stiff": "left"}}).to_dict()["conclusions"]
+             if c["id"] == "deep_external_rotators_stiff")
+    assert (c["side"], c["status"], c["evidence"], c["assumptions"], c["measurement"]) == ("left", "given", "assessor", [], None)
+    assert c["justifications"] == [{"rule": None, "status": "given", "evidence": "assessor", "because": [],
+                                    "recorded_false": [], "not_recorded": [], "assumptions": [], "source": None}]
