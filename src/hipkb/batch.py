@@ -48,7 +48,9 @@ import pickle
 import random
 import re
 from collections import deque
+from collections.abc import Sized
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence, cast
 
@@ -246,7 +248,8 @@ def _source(index: int, case: Any) -> str:
 def _assess(run: _Run, case: Any) -> Result:
     if isinstance(case, TableRow):
         case = case.to_case(run.kb)
-    return run.kb.assess(case, thresholds=run.thresholds, mdc=run.mdc, engine=run.engine)  # type: ignore[no-any-return]
+    result: Result = run.kb.assess(case, thresholds=run.thresholds, mdc=run.mdc, engine=run.engine)
+    return result
 
 
 def _guarded(action: Callable[[], Any]) -> tuple[Any, HipkbError | None]:
@@ -290,8 +293,8 @@ def _parallel(run: _Run, cases: Iterable[Any], workers: int) -> Generator[BatchI
     from concurrent.futures.process import BrokenProcessPool
 
     size = MAX_CHUNK
-    if hasattr(cases, "__len__"):
-        size = max(1, min(MAX_CHUNK, len(cases) // (workers * 8)))  # type: ignore[arg-type]
+    if isinstance(cases, Sized):
+        size = max(1, min(MAX_CHUNK, len(cases) // (workers * 8)))
     else:
         size = MAX_CHUNK // 2
     shipped = _ship(run)
@@ -508,6 +511,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(chunk: list[tuple[int, str, bytes]]) -> list[tuple[Any, ...]]:
     run: _Run = _WORKER["run"]
+    render = run.render
     out: list[tuple[Any, ...]] = []
     for _index, _source_name, payload in chunk:
         if not payload:
@@ -518,8 +522,8 @@ def _work(chunk: list[tuple[int, str, bytes]]) -> list[tuple[Any, ...]]:
         if error is None:
             result, error = _guarded(lambda: _assess(run, case))
         text = None
-        if error is None and run.render is not None:
-            text, error = _guarded(lambda: run.render(result))  # type: ignore[misc]
+        if error is None and render is not None:
+            text, error = _guarded(lambda: render(result))
         if error is not None:
             out.append(("error", _error_to_wire(error)))
             continue
@@ -859,7 +863,7 @@ def verify_engines(kb: Any, cases: Iterable[Any] | None = None, *, count: int = 
     for index, case in enumerate(chosen):
         answers = []
         for engine in ("compiled", "experta"):
-            result, error = _guarded(lambda engine=engine, case=case: kb.assess(case, engine=engine))  # type: ignore[misc]
+            result, error = _guarded(partial(kb.assess, case, engine=engine))
             answers.append(result.to_dict() if error is None else {"error": str(error)})
         where = _difference(answers[0], answers[1], "")
         if where is not None:

@@ -36,9 +36,12 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .batch import assess_many
+
+if TYPE_CHECKING:
+    from .engines import EngineName
 
 __all__ = ["assess_partition", "side_rows"]
 
@@ -57,7 +60,7 @@ def assess_partition(
     kb_dir: str | Path | None = None,
     thresholds: Mapping[str, float] | None = None,
     mdc: Mapping[str, float] | None = None,
-    engine: str = "compiled",
+    engine: EngineName = "compiled",
 ) -> list[dict[str, Any]]:
     """Assess every record of one partition, here; one JSON-ready dict per record, in order.
 
@@ -66,7 +69,7 @@ def assess_partition(
     only (``ok`` false, ``error`` says why and where).
     """
     kb = _kb(None if kb_dir is None else str(kb_dir))
-    items = assess_many(records, kb=kb, jobs=1, thresholds=thresholds, mdc=mdc, engine=engine)  # type: ignore[arg-type]
+    items = assess_many(records, kb=kb, jobs=1, thresholds=thresholds, mdc=mdc, engine=engine)
     return [json.loads(item.to_json()) for item in items]
 
 

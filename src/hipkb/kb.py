@@ -266,7 +266,8 @@ class _Builder:
         return self.r.problems
 
     def claim(self, item_id: str, at: tuple[Any, ...]) -> bool:
-        loc = self.r.doc.where(*at, "id")  # type: ignore[union-attr]
+        assert self.r.doc is not None
+        loc = self.r.doc.where(*at, "id")
         if not ID_PATTERN.fullmatch(item_id):
             self.r.error(
                 f"id {item_id!r} is not lower_snake_case", *at, "id",
@@ -287,7 +288,8 @@ class _Builder:
         if not isinstance(value, str):
             self.r.error(f"expected the id of a {' or '.join(kinds)}, not {value!r}", *at, code="schema")
             return None
-        self.refs.append((self.r.doc, at, value, kinds))  # type: ignore[arg-type]
+        assert self.r.doc is not None
+        self.refs.append((self.r.doc, at, value, kinds))
         return value
 
     def refs_list(self, item: Mapping[str, Any], name: str, at: tuple[Any, ...], kinds: tuple[str, ...]) -> tuple[str, ...]:
@@ -307,7 +309,8 @@ class _Builder:
         return tuple(raw)
 
     def loc(self, at: tuple[Any, ...]) -> Location:
-        return self.r.doc.where(*at)  # type: ignore[union-attr]
+        assert self.r.doc is not None
+        return self.r.doc.where(*at)
 
     def evidence(self, item: Mapping[str, Any], at: tuple[Any, ...]) -> str:
         return self.r.choice(item, "evidence", at, EVIDENCE_LEVELS) or "interpretation"

@@ -410,9 +410,10 @@ def _build(directory: Path, shown: str, docs: dict[str, tuple[Any, Any]], manife
     name, version = directory.name, "unversioned"
     if manifest is not None:
         fields = manifest if isinstance(manifest, dict) else {}
-        name, version = fields.get("name"), fields.get("version")  # type: ignore[assignment]
-        if not isinstance(name, str) or not isinstance(version, str):
+        named, versioned = fields.get("name"), fields.get("version")
+        if not isinstance(named, str) or not isinstance(versioned, str):
             return None
+        name, version = named, versioned
     builder = loader._Builder(directory, documents)
     builder.read_all()
     builder.resolve()

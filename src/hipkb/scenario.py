@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .case import Case, Key, key_str, parse_case
+from .engines import EngineName
 from .errors import InputError, Location, suggest
 from .infer import KnowledgeBase, assess
 from .model import SIDES, STATUSES, Side, is_side
@@ -365,12 +366,12 @@ def load_scenarios(directory: str | Path, kb: KnowledgeBase) -> tuple[Scenario, 
 # Running
 
 
-def run_scenario(scenario: Scenario, kb: KnowledgeBase, *, engine: str = "compiled") -> tuple[ScenarioRun, ...]:
+def run_scenario(scenario: Scenario, kb: KnowledgeBase, *, engine: EngineName = "compiled") -> tuple[ScenarioRun, ...]:
     """Run a scenario (and its mirror image when ``mirror`` is set); check every expectation."""
     variants = [scenario, scenario.mirrored()] if scenario.mirror else [scenario]
     runs = []
     for variant in variants:
-        result = assess(kb, variant.case, engine=engine)  # type: ignore[arg-type]
+        result = assess(kb, variant.case, engine=engine)
         runs.append(ScenarioRun(variant, result, tuple(_failures(variant, result))))
     return tuple(runs)
 

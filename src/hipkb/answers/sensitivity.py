@@ -41,7 +41,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, TypeGuard
 
 from ..infer import KnowledgeBase
 from ..model import SIDES, Key, KBModel, Side, other_side
@@ -222,7 +222,7 @@ def sensitivity(result: Result) -> Sensitivity:
             if not _is_number(value):
                 continue
             low, high = finding.range or (-math.inf, math.inf)
-            reading = EnteredReading(finding.id, side, float(value), float(low), float(high),  # type: ignore[arg-type]
+            reading = EnteredReading(finding.id, side, float(value), float(low), float(high),
                               _SHORT.get(finding.id) or finding.label)
             readings.append(reading)
             points += _tipping(kb, result, reading)
@@ -247,9 +247,9 @@ def candidates(kb: KBModel, findings: Mapping[Key, float | bool], thresholds: Ma
     for branch in kb.branches:
         for context in branch.contexts:
             for cond in branch.conditions:
-                if not cond.compares or cond.ref != finding or cond.threshold not in thresholds:
+                if not cond.compares or cond.ref != finding or cond.threshold is None or cond.threshold not in thresholds:
                     continue
-                limit = thresholds[cond.threshold]  # type: ignore[index]
+                limit = thresholds[cond.threshold]
                 if cond.kind == "finding":
                     sides = cond.sides(context)
                     if sides is not None and side in sides:
@@ -260,9 +260,9 @@ def candidates(kb: KBModel, findings: Mapping[Key, float | bool], thresholds: Ma
                     other = findings.get((finding, other_side(context)))
                     here = findings.get((finding, context))
                     if context == side and _is_number(other):
-                        out.add(other - limit)  # type: ignore[operator]
+                        out.add(other - limit)
                     elif context == other_side(side) and _is_number(here):
-                        out.add(here + limit)  # type: ignore[operator]
+                        out.add(here + limit)
     return sorted({round(b, DECIMALS) + 0.0 for b in out})
 
 
@@ -358,7 +358,10 @@ def _push_open_below(out: list[tuple[float, Op, float]], bounds: list[float], j:
 def _diff(kb: KBModel, before: Result, after: Result, reading: EnteredReading) -> tuple[Change, ...]:
     """What appears and goes between two results, states then recommendations in KB order."""
     changes = []
-    for kind, table in (("state", "conclusions"), ("recommendation", "recommendations")):
+    tables: tuple[tuple[Literal["state", "recommendation"], str], ...] = (
+        ("state", "conclusions"), ("recommendation", "recommendations"),
+    )
+    for kind, table in tables:
         old = {i.key: i for i in getattr(before, table)}
         new = {i.key: i for i in getattr(after, table)}
         for key in old.keys() ^ new.keys():
@@ -366,7 +369,7 @@ def _diff(kb: KBModel, before: Result, after: Result, reading: EnteredReading) -
             item = new[key] if appears else old[key]
             measurement = getattr(item, "measurement", None)
             direct = measurement is not None and measurement.finding == reading.finding
-            changes.append(Change(key[0], key[1], appears, kind, item.label, direct))  # type: ignore[arg-type]
+            changes.append(Change(key[0], key[1], appears, kind, item.label, direct))
     states, recs = kb.position("states"), kb.position("recommendations")
     changes.sort(key=lambda c: (0 if c.kind == "state" else 1,
                                 (states if c.kind == "state" else recs)[c.id], side_rank(c.side)))
@@ -445,5 +448,5 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

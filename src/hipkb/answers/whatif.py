@@ -339,7 +339,9 @@ def _borderline(before: Result, after: Result) -> tuple[BorderlineChange, ...]:
         flag_after = bool(now and now[2])
         if flag_before == flag_after:
             continue
-        mdc = (now or was)[1]  # type: ignore[index]
+        either = now if now is not None else was
+        assert either is not None  # the flag changed, so the reading is in one result at least
+        mdc = either[1]
         out.append(BorderlineChange(where[0], where[1], where[2], mdc, None if was is None else was[0],
                                     None if now is None else now[0], flag_before, flag_after))
     return tuple(out)

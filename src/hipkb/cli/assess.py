@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -19,7 +20,7 @@ from .common import case_argument, case_options, cli, format_option, load_result
     help="full: every conclusion on its own, with ids, rule ids and the article's quotes.",
 )
 @case_options
-def assess(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: tuple[str, ...],
+def assess(case: Path, fmt: str, detail: Literal["brief", "full"], kb_dir: Path | None, thresholds: tuple[str, ...],
            mdcs: tuple[str, ...], engine: str) -> int:
     """Assess CASE (a YAML or JSON file of findings): the bottom line first, then the reasons.
 
@@ -32,5 +33,5 @@ def assess(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: t
     else:
         from ..answers.report import text_report
 
-        click.echo(text_report(result, detail=detail), nl=False)  # type: ignore[arg-type]
+        click.echo(text_report(result, detail=detail), nl=False)
     return 0

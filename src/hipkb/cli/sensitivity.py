@@ -7,6 +7,7 @@ print, return 0 (errors become one line and exit 2 in ``hipkb.cli.main``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -23,7 +24,7 @@ from .common import case_argument, case_options, cli, load_result
     help="full: list every conclusion and recommendation that appears or goes, with its id.",
 )
 @case_options
-def sensitivity_command(case: Path, fmt: str, detail: str, kb_dir: Path | None, thresholds: tuple[str, ...],
+def sensitivity_command(case: Path, fmt: str, detail: Literal["brief", "full"], kb_dir: Path | None, thresholds: tuple[str, ...],
                         mdcs: tuple[str, ...], engine: str) -> int:
     """Tipping points of CASE: per side, each measured reading's tipping values and their distance.
 
@@ -39,5 +40,5 @@ def sensitivity_command(case: Path, fmt: str, detail: str, kb_dir: Path | None, 
     if fmt == "json":
         click.echo(json_text(answer.to_dict()))
     else:
-        click.echo(answer.text(detail=detail), nl=False)  # type: ignore[arg-type]
+        click.echo(answer.text(detail=detail), nl=False)
     return 0

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from ..errors import ExplainError, RenderError, suggest
-from ..model import SIDES
+from ..model import SIDES, Side
 from .style import EDGE_LOOKS, GROUP_TITLES, KIND_TITLES, NODE_LOOKS, status_words
 
 if TYPE_CHECKING:
@@ -121,8 +121,8 @@ def _side_words(side: str | None) -> str:
     return side if side else "no side"
 
 
-def _measurement_words(result: Result, item_id: str, side: str | None) -> list[str]:
-    c = result.conclusion(item_id, side) if item_id in result.kb.states else None  # type: ignore[arg-type]
+def _measurement_words(result: Result, item_id: str, side: Side) -> list[str]:
+    c = result.conclusion(item_id, side) if item_id in result.kb.states else None
     m = c.measurement if c is not None else None
     if m is None:
         return []
