@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ..model import Key, status_rank
 from ..sanitize import clean
-from .report import evidence_words, markdown_escape, sides_text, status_words
+from .report import markdown_escape, sides_text
+from .words import evidence_words, kind_title, status_words
 
 if TYPE_CHECKING:
     from ..result import RecommendationResult, Result
@@ -51,13 +52,6 @@ TOPIC_SYSTEM = "urn:hipkb:recommendation-kind"
 
 _REFERRAL = "refer_for_fai_evaluation"
 _PENDING_TEST = "assess_supine_hip_ir"
-_KIND_TITLES = {
-    "strategy": "Strategy",
-    "principle": "Principle",
-    "exercise": "Exercise",
-    "caution": "Caution",
-    "assessment": "Assessment",
-}
 
 
 def cards(result: Result) -> list[dict[str, Any]]:
@@ -104,7 +98,7 @@ def _card(result: Result, recs: Sequence[RecommendationResult], case_key: str) -
             "topic": {
                 "system": TOPIC_SYSTEM,
                 "code": first.kind,
-                "display": _KIND_TITLES.get(first.kind, first.kind.capitalize()),
+                "display": kind_title(first.kind),
             },
         },
         "extension": {
@@ -136,7 +130,7 @@ def _indicator(rec: RecommendationResult) -> str:
 def _summary(recs: Sequence[RecommendationResult]) -> str:
     """One sentence under 140 characters: ``Exercise 1: Arm bar (left, right).``"""
     first = recs[0]
-    kind = "Referral" if first.id == _REFERRAL else _KIND_TITLES.get(first.kind, first.kind.capitalize())
+    kind = "Referral" if first.id == _REFERRAL else kind_title(first.kind)
     orders = {r.order for r in recs}
     if first.kind == "exercise" and len(orders) == 1 and first.order is not None:
         kind += f" {first.order}"

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
 from ..sanitize import clean
 from .programme import programme
+from .words import evidence_words, kind_title, status_words
 
 if TYPE_CHECKING:
     from ..result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result
@@ -48,8 +49,6 @@ __all__ = [
     "markdown_report",
     "markdown_escape",
     "sides_text",
-    "evidence_words",
-    "status_words",
     "COACHING_NOTE",
 ]
 
@@ -77,27 +76,7 @@ _PELVIC_CHAIN = frozenset({
     "acetabulum_not_anteverted", "femur_glide_space_lacking",
 })
 
-_STATUS_WORDS = {
-    "measured": "measured",
-    "given": "stated in the case",
-    "indicated": "indicated by a test",
-    "inferred": "inferred through the model",
-    "predicted": "predicted, not measured",
-}
-_EVIDENCE_WORDS = {
-    "clinical-norm": "clinical norm",
-    "assessor": "assessor's record",
-    "coaching-model": "coaching model",
-    "interpretation": "interpretation",
-}
 _VERBS = {"given": "states", "indicated": "indicates", "inferred": "suggests", "predicted": "predicts", "measured": "measures"}
-_KIND_TITLES = {
-    "strategy": "Strategy",
-    "principle": "Principle",
-    "exercise": "Exercise",
-    "caution": "Caution",
-    "assessment": "Assessment",
-}
 _KIND_ORDER = {"principle": 0, "strategy": 1, "caution": 2, "assessment": 3, "exercise": 4}
 _SIDE_ORDER = {"left": 0, "right": 1, None: 2}
 _SIDES: tuple[Side, Side] = ("left", "right")
@@ -138,16 +117,6 @@ def sides_text(sides: Iterable[str | None]) -> str:
     'left, right, no side'
     """
     return ", ".join(_side_name(s) for s in sorted(set(sides), key=lambda s: _SIDE_ORDER[s]))
-
-
-def status_words(status: str) -> str:
-    """A status in words: ``indicated`` → ``indicated by a test``."""
-    return _STATUS_WORDS.get(status, status)
-
-
-def evidence_words(evidence: str) -> str:
-    """An evidence level in words: ``coaching-model`` → ``the article's coaching model``."""
-    return _EVIDENCE_WORDS.get(evidence, evidence)
 
 
 def _join(items: Sequence[str], last: str = "and") -> str:
@@ -686,7 +655,7 @@ class _Recommendations:
                 merged.pop(item_id)
         position = kb.position("recommendations")
         for item_id, recs in sorted(merged.items(), key=lambda kv: (_KIND_ORDER.get(kv[1][0].kind, 9), position.get(kv[0], 0))):
-            kind = _KIND_TITLES.get(recs[0].kind, recs[0].kind.capitalize())
+            kind = kind_title(recs[0].kind)
             text = f"{kind}: {self.title(recs)}"
             why = _calls(result, recs) if recs[0].kind in ("strategy", "caution") else None
             if why:

@@ -49,7 +49,53 @@ __all__ = [
     "render",
     "source_lines",
     "MAX_INDENT",
+    "STATUS_WORDS",
+    "EVIDENCE_WORDS",
+    "KIND_TITLES",
+    "status_words",
+    "evidence_words",
+    "kind_title",
 ]
+
+#: A status in words, for the report, the cards and the HTML report.
+STATUS_WORDS: dict[str, str] = {
+    "measured": "measured",
+    "given": "stated in the case",
+    "indicated": "indicated by a test",
+    "inferred": "inferred through the model",
+    "predicted": "predicted, not measured",
+}
+#: An evidence level in words.
+EVIDENCE_WORDS: dict[str, str] = {
+    "clinical-norm": "clinical norm",
+    "assessor": "assessor's record",
+    "coaching-model": "coaching model",
+    "interpretation": "interpretation",
+}
+#: A recommendation's kind as a title ("Exercise 1: Arm bar").
+KIND_TITLES: dict[str, str] = {
+    "strategy": "Strategy",
+    "principle": "Principle",
+    "exercise": "Exercise",
+    "caution": "Caution",
+    "assessment": "Assessment",
+}
+
+
+def status_words(status: str) -> str:
+    """A status in words: ``indicated`` → ``indicated by a test``."""
+    return STATUS_WORDS.get(status, status)
+
+
+def evidence_words(evidence: str) -> str:
+    """An evidence level in words: ``coaching-model`` → ``coaching model``."""
+    return EVIDENCE_WORDS.get(evidence, evidence)
+
+
+def kind_title(kind: str) -> str:
+    """A recommendation's kind as a title: ``exercise`` → ``Exercise``."""
+    return KIND_TITLES.get(kind, kind.capitalize())
+
 
 BECAUSE = "because"
 NO_EVIDENCE = "there is no evidence that"

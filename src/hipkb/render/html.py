@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import GraphvizNotFound, HipkbError
 from ..model import SIDES, Citation, Key, Side
+from ..answers.words import evidence_words, kind_title, status_words
 from ..sanitize import clean
 
 if TYPE_CHECKING:
@@ -37,21 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["html_report", "html_fragment", "esc", "CSS"]
 
 _SCOPE = ".hipkb-report"
-_STATUS_WORDS = {
-    "measured": "measured",
-    "given": "stated in the case",
-    "indicated": "indicated by a test",
-    "inferred": "inferred through the model",
-    "predicted": "predicted, not measured",
-}
-_EVIDENCE_WORDS = {
-    "clinical-norm": "clinical norm",
-    "assessor": "assessor's record",
-    "coaching-model": "coaching model",
-    "interpretation": "interpretation",
-}
-_KIND_TITLES = {"strategy": "Strategy", "principle": "Principle", "exercise": "Exercise", "caution": "Caution",
-                "assessment": "Assessment"}
 _KIND_ORDER = {"principle": 0, "exercise": 1, "strategy": 2, "caution": 3, "assessment": 4}
 _REFERRAL = "refer_for_fai_evaluation"
 #: Nested steps shown in one justification tree; deeper, a link to the item's own entry.
@@ -216,7 +202,7 @@ class _Writer:
         return short.group(1) if short else source.citation
 
     def status(self, item: Conclusion | RecommendationResult) -> str:
-        words = [_STATUS_WORDS.get(item.status, item.status), _EVIDENCE_WORDS.get(item.evidence, item.evidence)]
+        words = [status_words(item.status), evidence_words(item.evidence)]
         return f'<span class="status">{esc(", ".join(words))}</span>'
 
     def badges(self, item: Conclusion | RecommendationResult) -> str:
@@ -276,7 +262,7 @@ class _Writer:
             return '<li><span class="connective">stated in the case</span> (assessor\'s record)</li>'
         rule = self.kb.rule_index.get(just.rule)
         name = esc(rule.label) if rule is not None else esc(just.rule)
-        evidence = esc(_EVIDENCE_WORDS.get(just.evidence, just.evidence))
+        evidence = esc(evidence_words(just.evidence))
         body = [f"<li>{name} <span class=\"status\">({evidence})</span>{self.ids(just.rule)}{self.cite(just.source)}"]
         premises = []
         for key in just.because:
@@ -392,7 +378,7 @@ class _Writer:
                 continue
             parts.append(f'<h3>{esc(_side_heading(side))}</h3><ul class="items">')
             for r in mine:
-                title = _KIND_TITLES.get(r.kind, r.kind.capitalize()) + (f" {r.order}" if r.order else "")
+                title = kind_title(r.kind) + (f" {r.order}" if r.order else "")
                 head = (f'<span class="label">{esc(title)}: {self.label(r.id)}</span> {self.status(r)}'
                         f"{self.badges(r)}{self.ids(r.id, r.side)}")
                 body = [f"<p>{esc(r.summary)}</p>"] if r.summary else []
@@ -443,11 +429,11 @@ class _Writer:
         parts = ['<section id="disagreements"><h2>Disagreements</h2><ul>']
         for d in self.result.disagreements:
             where = f"On the {d.side}" if d.side else "With no side"
-            dropped = ", ".join(f"{self.key_text((c.id, None), lower=True)} ({esc(_STATUS_WORDS.get(c.status, c.status))})"
+            dropped = ", ".join(f"{self.key_text((c.id, None), lower=True)} ({esc(status_words(c.status))})"
                                 for c in d.dropped)
             if d.kept is not None:
                 kept = (f"{self.key_text((d.kept.id, None), lower=True)} "
-                        f"({esc(_STATUS_WORDS.get(d.kept.status, d.kept.status))})")
+                        f"({esc(status_words(d.kept.status))})")
                 text = f"{esc(where)}, {kept} outweighs {dropped}: {esc(d.reason)}."
             else:
                 text = f"{esc(where)}, neither could be preferred, so both went: {dropped} ({esc(d.reason)})."

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..answers.words import KIND_TITLES
+
 __all__ = [
     "FONT",
     "NodeLook",
@@ -98,14 +100,6 @@ EDGE_LOOKS: dict[str, EdgeLook] = {
 #: A sample of each edge style, for legends.
 GLYPHS: dict[str, str] = {"solid": "——▸", "dashed": "– – ▸", "dotted": "·····▸", "bold": "━━▸"}
 
-#: A recommendation's kind as a title ("Exercise 1: Arm bar").
-KIND_TITLES: dict[str, str] = {
-    "strategy": "Strategy",
-    "principle": "Principle",
-    "exercise": "Exercise",
-    "caution": "Caution",
-    "assessment": "Assessment",
-}
 #: The heading of a box that lists several recommendations of one kind.
 GROUP_TITLES: dict[str, str] = {
     "strategy": "Strategies",
