@@ -69,6 +69,7 @@ FAST = [
     "tests/test_result_json.py",
     "tests/test_resolver_rules.py",
     "tests/test_condition_rules.py",
+    "tests/test_case_rules.py",
 ]
 #: Tier 2 (run only on what tier 1 left alive): the oracles and property tests too.
 ORACLE = FAST + [
