@@ -70,15 +70,79 @@ FAST = [
     "tests/test_resolver_rules.py",
     "tests/test_condition_rules.py",
     "tests/test_case_rules.py",
+    "tests/test_report_rules.py",
+    "tests/test_card_rules.py",
+    "tests/test_sensitivity.py",
 ]
-#: Tier 2 (run only on what tier 1 left alive): the oracles and property tests too.
+#: Tier 2 (run only on what tier 1 left alive): the oracles (an independent model of the reasoning,
+#: generated cases and their promises) and the tests of the answers built on the core (why-not reads
+#: conditions through Condition.failure; explanations, the differential, what-if; manners inside a host).
 ORACLE = FAST + [
     "tests/test_spec_oracle.py",
     "tests/test_properties.py",
-    "tests/test_sensitivity.py",
+    "tests/test_whynot.py",
+    "tests/test_explain.py",
+    "tests/test_differential.py",
+    "tests/test_whatif.py",
+    "tests/test_hostile_host.py",
 ]
 #: mypy on the mutated (trampolined) sources takes minutes and says nothing about behaviour.
 DESELECT = ["tests/test_api.py::test_a_type_checker_understands_the_api"]
+
+#: A pytest plugin written into each working copy (``src/`` is on mutmut's path) and loaded with ``-p``.
+PLUGIN = "_hipkb_mutation_plugin"
+PLUGIN_SOURCE = '''"""Written by hipkb's scripts/mutation.py into its working copy; not part of hipkb.
+
+mutmut forks every mutant's run from a process that has already run the
+tests, and runs only the tests it saw calling the mutated function. Code
+that builds a KB (the model's tables, the generated evaluator, the experta
+rules) runs once per loaded KB, and the KBs the tests share are loaded once
+per process: hipkb's own default KB, module-level ``KB = hipkb.load_kb()``
+and the session's ``kb`` fixture. Without this plugin a mutant of that code
+would be checked only by the one test that happened to load a KB first,
+against a KB built before the mutant was switched on. So: while mutmut
+records which test calls what, every test loads its KBs afresh (each test
+that assesses is seen to call the KB builders); in a mutant's run the
+first test loads them afresh (built with the mutant) for the whole run.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+_fresh = False
+
+
+def pytest_sessionstart(session):
+    global _fresh
+    _fresh = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    global _fresh
+    recording = os.environ.get("MUTANT_UNDER_TEST") == "stats"
+    if _fresh and not recording:
+        return
+    _fresh = True
+    import hipkb
+    from hipkb.infer import KnowledgeBase
+    from hipkb.kb import bundled_kb_path
+
+    bundled = bundled_kb_path().resolve()
+    hipkb._default_kb.cache_clear()
+    items = [item] if recording else item.session.items
+    for module in {id(m): m for m in (getattr(i, "module", None) for i in items) if m is not None}.values():
+        for name, value in list(vars(module).items()):
+            if isinstance(value, KnowledgeBase) and Path(value.directory).resolve() == bundled:
+                setattr(module, name, hipkb.load_kb())
+    if recording:  # the session's kb fixture: computed again for this test
+        for definitions in item._fixtureinfo.name2fixturedefs.values():
+            for definition in definitions:
+                if definition.argname == "kb" and definition.scope == "session" and definition.cached_result is not None:
+                    definition.finish(item._request)
+'''
 
 #: Copied into each working copy (and by mutmut into mutants/): what the tests read.
 COPY = ["src", "tests", "kb", "schemas", "examples", "pyproject.toml"]
@@ -97,7 +161,7 @@ def mutmut_section(tests: list[str]) -> str:
         f"only_mutate = {toml_list(MUTATE)}\n"
         'also_copy = ["kb", "schemas", "examples"]\n'
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
-        f"pytest_add_cli_args = {toml_list(deselect)}\n"
+        f"pytest_add_cli_args = {toml_list(['-p', PLUGIN, *deselect])}\n"
         # a mutant that loops for ever (a fixpoint that never settles) is stopped after 3x its tests' time
         "timeout_multiplier = 3.0\n"
         "timeout_constant = 2.0\n"
@@ -122,6 +186,7 @@ def sync(work: Path, tests: list[str], globs: list[str]) -> None:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(source, target)
+    (work / "src" / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE, "utf-8")
     pyproject = (work / "pyproject.toml").read_text("utf-8")
     head, _, _ = pyproject.partition("[tool.mutmut]")  # this tier's section replaces any in the project
     (work / "pyproject.toml").write_text(head.rstrip() + "\n\n" + mutmut_section(tests), "utf-8")
@@ -196,7 +261,7 @@ def results(work: Path) -> dict[str, dict[str, str]]:
 
 
 def combined(fast: Path, oracle: Path) -> dict[str, dict[str, str]]:
-    """Tier 1's verdicts, with tier 2's for what tier 1 left alive (``killed`` there is ``killed by an oracle``)."""
+    """Tier 1's verdicts, with tier 2's for what tier 1 left alive (``killed`` there is ``killed in tier 2``)."""
     first, second = results(fast), results(oracle)
     out: dict[str, dict[str, str]] = {}
     for path, verdicts in first.items():
@@ -204,13 +269,13 @@ def combined(fast: Path, oracle: Path) -> dict[str, dict[str, str]]:
         for name, status in verdicts.items():
             later = second.get(path, {}).get(name)
             if status in ALIVE and later is not None and later not in ("not checked",):
-                status = "killed by an oracle" if later in ("killed", "timeout") else later
+                status = "killed in tier 2" if later in ("killed", "timeout") else later
             out[path][name] = status
     return out
 
 
 def report(table: dict[str, dict[str, str]], selected: list[str] | None = None) -> str:
-    columns = ["killed", "killed by an oracle", "timeout", "survived", "no tests", "not checked"]
+    columns = ["killed", "killed in tier 2", "timeout", "survived", "no tests", "not checked"]
     rows = ["| module | mutants | " + " | ".join(columns) + " | other |", "|---|" + "---:|" * (len(columns) + 2)]
     totals = [0] * (len(columns) + 2)
     alive: list[str] = []
@@ -259,17 +324,36 @@ def main(argv: list[str] | None = None) -> int:
         if options.tier == "1":
             sync(fast, expand(FAST), options.mutants)
             code = mutmut(fast, ["run", *children, *options.mutants])
-            print(f"\ntier 1: exit {code}, {(time.monotonic() - start) / 60:.1f} min", flush=True)
+            minutes = (time.monotonic() - start) / 60
+            log_run(base, "1", options.mutants, None, minutes)
+            print(f"\ntier 1: exit {code}, {minutes:.1f} min", flush=True)
         else:
             left = [n for verdicts in results(fast).values() for n, s in verdicts.items() if s in ALIVE
                     and (not options.mutants or any(fnmatch.fnmatch(n, g) for g in options.mutants))]
             sync(oracle, expand(ORACLE), options.mutants)
             code = mutmut(oracle, ["run", *children, *left]) if left else 0
-            print(f"\ntier 2: {len(left)} mutants, exit {code}, {(time.monotonic() - start) / 60:.1f} min", flush=True)
+            minutes = (time.monotonic() - start) / 60
+            log_run(base, "2", options.mutants, len(left), minutes)
+            print(f"\ntier 2: {len(left)} mutants, exit {code}, {minutes:.1f} min", flush=True)
     if options.quiet:
         return 0
     print(report(combined(fast, oracle), options.mutants), end="")
+    runs = base / "runs.jsonl"
+    if options.report and runs.exists():
+        print("\nruns (tier, mutants selected, minutes on this machine):")
+        for line in runs.read_text("utf-8").splitlines():
+            run = json.loads(line)
+            alive = "" if run["mutants"] is None else f" ({run['mutants']} alive after tier 1)"
+            print(f"  {run['date']}  tier {run['tier']}  {' '.join(run['globs']) or 'everything'}{alive}  {run['minutes']:.1f} min")
     return 0
+
+
+def log_run(base: Path, tier: str, globs: list[str], mutants: int | None, minutes: float) -> None:
+    """One line per run in ``build/mutation/runs.jsonl``: what ran and how long it took (``--report`` lists them)."""
+    entry = {"date": time.strftime("%Y-%m-%d %H:%M"), "tier": tier, "globs": globs, "mutants": mutants,
+             "minutes": round(minutes, 1)}
+    with (base / "runs.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
 
 
 if __name__ == "__main__":
