@@ -207,15 +207,13 @@ def test_every_error_of_a_case_file_is_reported_at_its_line_and_column(tmp_path:
         "7:23: 'rib_cage_side_bend' belongs to no side: give true or false, not the text 'left'",
         "8:26: 'pelvis_forward' needs true or false, not the number 3",
         "9:28: 'sacrum_nutating' needs true or false, not the number 2",
-        "11:14: unknown threshold 'supine_ir' (did you mean 'supine_hip_ir'?)",  # at the value: see the xfail below
+        "11:3: unknown threshold 'supine_ir' (did you mean 'supine_hip_ir'?)",  # at the id, as an unknown finding is
         "13:18: mdc 'supine_hip_ir' = 99 is outside [0, 90]",
         "14:1: unknown key 'threshold' (did you mean 'thresholds'?)",
     ]]
     assert str(caught.value).endswith(" (and 9 more errors)")
 
 
-@pytest.mark.xfail(strict=True, reason="case.py checks the top-level keys first, so an unknown key at the end of the file "
-                                       "is reported before the errors above it (hipkb.errors.CaseError promises file order)")
 def test_the_errors_of_a_case_file_come_in_file_order(tmp_path: Path, kb: hipkb.KnowledgeBase) -> None:
     # hipkb.errors.CaseError: "``problems`` holds every one ..., each one line, in file order".
     path = tmp_path / "bad.yaml"
@@ -225,7 +223,6 @@ def test_the_errors_of_a_case_file_come_in_file_order(tmp_path: Path, kb: hipkb.
     assert [str(p).split(":")[1] for p in caught.value.problems] == ["2", "3"]
 
 
-@pytest.mark.xfail(strict=True, reason="case.py locates an override's errors at its value, also when the id is unknown")
 def test_an_unknown_threshold_id_is_reported_at_the_id(tmp_path: Path, kb: hipkb.KnowledgeBase) -> None:
     # as an unknown finding or key is ("an unknown name at the name", above)
     path = tmp_path / "bad.yaml"
@@ -235,8 +232,6 @@ def test_an_unknown_threshold_id_is_reported_at_the_id(tmp_path: Path, kb: hipkb
     assert str(caught.value) == f"{path}:3:3: unknown threshold 'supine_ir' (did you mean 'supine_hip_ir'?)"
 
 
-@pytest.mark.xfail(strict=True, reason="a single side name is read as a list of one, and its error names an index 0 "
-                                       "that the case does not have")
 def test_an_unknown_single_side_names_the_entry_itself(kb: hipkb.KnowledgeBase) -> None:
     # DESIGN: "a side name or list means true on those sides": `hip_hike: up` is one value, not a list.
     with pytest.raises(CaseError) as caught:

@@ -133,7 +133,7 @@ CASES = [
     Hostile("deeply-nested-flow", "c.yaml", "findings: " + "[" * 100_000 + "]" * 100_000 + "\n", re.compile(r"\{p\}:1:\d+: (invalid YAML: .*nesting depth|document is nested more than \d+ levels deep)")),
     Hostile("deeply-nested-json", "c.json", '{"findings": ' + "[" * 100_000 + "]" * 100_000 + "}", f"{{p}}:1:{MAX_DEPTH + 13}: document is nested more than {MAX_DEPTH} levels deep"),
     # ---- thresholds in the case file
-    Hostile("threshold-unknown-id", "c.yaml", "findings: {}\nthresholds: {supine_hip_rr: 20}\n", "{p}:2:29: unknown threshold 'supine_hip_rr' (did you mean 'supine_hip_ir'?)"),
+    Hostile("threshold-unknown-id", "c.yaml", "findings: {}\nthresholds: {supine_hip_rr: 20}\n", "{p}:2:14: unknown threshold 'supine_hip_rr' (did you mean 'supine_hip_ir'?)"),
     Hostile("threshold-out-of-range", "c.yaml", "findings: {}\nthresholds: {supine_hip_ir: 500}\n", "{p}:2:29: threshold 'supine_hip_ir' = 500 is outside [0, 90]"),
     Hostile("threshold-text", "c.yaml", "findings: {}\nthresholds: {supine_hip_ir: low}\n", "{p}:2:29: threshold 'supine_hip_ir' needs a finite number of degrees, not the text 'low'"),
     Hostile("thresholds-a-list", "c.yaml", "findings: {}\nthresholds: [1]\n", "{p}:2:13: 'thresholds' must be a mapping of id to degrees, not a list"),

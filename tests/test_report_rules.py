@@ -107,8 +107,6 @@ def test_a_limitation_stated_in_the_case_is_said_to_be_stated() -> None:
         "Hip internal rotation limited: stated in the case; evidence: assessor's record"]
 
 
-@pytest.mark.xfail(strict=True, reason="report.py says the measurement holds the programme back whenever an exercise is "
-                                       "recommended, also when the limitation was stated in the case and is not pending")
 def test_a_limitation_stated_in_the_case_is_not_pending_its_measurement() -> None:
     # DESIGN: "A programme called only by a predicted limitation is shown as pending its test"; a given one is
     # not (its bottom line says "Start with: Arm bar ..."), so the body must not say the programme waits.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Literal, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Literal, Mapping, TypeVar
 
 from .errors import CaseError, suggest
 from .model import SIDES, KBModel, Key, is_side, key_str
@@ -148,10 +148,13 @@ class _CaseReader:
             else:
                 hint = suggest(name, self.kb.findings, aliases=self.kb.aliases()) or suggest(name, self.kb.states)
                 self.errors.append(self.fail(f"unknown finding {_show(name)}", *at, key=True, hint=hint))
-        thresholds = self.overrides(data.get("thresholds"), "thresholds", check_threshold)
-        mdc = self.overrides(data.get("mdc"), "mdc", check_mdc)
+        thresholds = self.overrides(data.get("thresholds"), "thresholds", check_threshold, self.kb.thresholds)
+        known_mdc = [t.id for t in self.kb.thresholds.values() if t.mdc is not None]
+        mdc = self.overrides(data.get("mdc"), "mdc", check_mdc, known_mdc)
         if self.errors:
-            raise CaseError.collect(self.errors[:MAX_ERRORS])
+            # in file order, as they stand (an error without a line keeps its reading order)
+            ordered = sorted(self.errors, key=lambda e: (e.location.line or 0, e.location.column or 0) if e.location else (0, 0))
+            raise CaseError.collect(ordered[:MAX_ERRORS])
         return Case(findings, tuple(given), thresholds, subject, self.doc.path, mdc)
 
     def subject(self, value: Any) -> str | None:
@@ -179,13 +182,14 @@ class _CaseReader:
             return out
         if isinstance(value, bool):
             return {side: value for side in SIDES}
-        if isinstance(value, str):
+        single = isinstance(value, str)  # one side name: the entry itself, not a list of one
+        if single:
             value = [value]
         if isinstance(value, list):  # [] means: assessed, observed on no side
             chosen = []
             for i, side in enumerate(value):
                 if side not in SIDES:
-                    raise self.fail(f"unknown side {_show(side)} for {name!r}", *at, *((i,) if len(at) else ()), hint=suggest(str(side), SIDES) or "sides are left and right")
+                    raise self.fail(f"unknown side {_show(side)} for {name!r}", *at, *(() if single else (i,)), hint=suggest(str(side), SIDES) or "sides are left and right")
                 chosen.append(side)
             return {side: side in chosen for side in SIDES}
         raise self.fail(
@@ -250,8 +254,9 @@ class _CaseReader:
             raise self.fail(f"{name!r} needs true or false, not {_kind(value)}", *at)
         return value
 
-    def overrides(self, raw: Any, section: str, check: Callable[[KBModel, Any, Any], float]) -> dict[str, float]:
-        """A case's ``thresholds`` or ``mdc``: id → degrees, each entry checked."""
+    def overrides(self, raw: Any, section: str, check: Callable[[KBModel, Any, Any], float], known: Iterable[str]) -> dict[str, float]:
+        """A case's ``thresholds`` or ``mdc``: id → degrees, each entry checked (an unknown id at the id)."""
+        known = set(known)
         if raw is None:
             return {}
         if not isinstance(raw, dict):
@@ -262,7 +267,7 @@ class _CaseReader:
             try:
                 out[str(name)] = check(self.kb, name, value)
             except CaseError as err:
-                self.errors.append(self.fail(err.message, section, name, hint=err.hint))
+                self.errors.append(self.fail(err.message, section, name, hint=err.hint, key=name not in known))
         return out
 
 

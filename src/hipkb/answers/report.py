@@ -644,8 +644,8 @@ class _Recommendations:
             section.items.append(_Entry(text + self.tail(referral), self.notes(referral)))
         first = merged.pop(_MEASURE_FIRST, None)
         if first is not None:
-            text = f"First: {self.title(first)} — what follows waits for it" if any(
-                r.kind == "exercise" for r in result.recommendations) else f"First: {self.title(first)}"
+            waits = any(programme(result, r.side).pending for r in first)  # a stated limitation does not wait
+            text = f"First: {self.title(first)} — what follows waits for it" if waits else f"First: {self.title(first)}"
             section.items.append(_Entry(text + self.tail(first), self.notes(first)))
         exercises = {i: recs for i, recs in merged.items() if recs[0].kind == "exercise"}
         hold = merged.pop(_HOLD_STEP_UP, None)
