@@ -73,6 +73,7 @@ FAST = [
     "tests/test_report_rules.py",
     "tests/test_card_rules.py",
     "tests/test_sensitivity.py",
+    "tests/test_sensitivity_rules.py",
 ]
 #: Tier 2 (run only on what tier 1 left alive): the oracles (an independent model of the reasoning,
 #: generated cases and their promises) and the tests of the answers built on the core (why-not reads
