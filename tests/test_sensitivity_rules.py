@@ -79,9 +79,8 @@ def test_full_detail_lists_every_change_with_its_id_and_side() -> None:
 
 
 def test_a_reading_that_changes_nothing_says_so_with_its_range() -> None:
-    # supine hip flexion is compared with its own threshold only (hip_flexion_limited, reasoning.md rule 1); at
-    # 95° it is limited, so moving it changes something; a straight leg raise of 150° (the top of its range
-    # [0, 150]) with IR not measured ... still tips at 50°. A flexion reading with no threshold rule left:
+    # hip flexion is compared with its own threshold only (hip_flexion_limited, reasoning.md rule 1): with the
+    # threshold overridden to 0° no reading in its valid range [0, 160] is below it, so nothing can tip.
     text = hipkb.assess({"findings": {"supine_hip_flexion": {"left": 120}}}, thresholds={"supine_hip_flexion": 0}).sensitivity().text()
     assert "Left hip flexion 120°: nothing would change anywhere in its range (0–160°)." in text.split("\n")
 
