@@ -25,7 +25,7 @@ from hipkb.errors import CaseError
 from hipkb.model import SIDES
 
 THREADS = 8
-CASES_PER_THREAD = 25
+CASES_PER_THREAD = 12
 
 
 def random_case(kb: hipkb.KnowledgeBase, rng: random.Random) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def test_threads_match_serial_runs_on_one_kb(engine: str) -> None:
     assert not any(isinstance(r, tuple) for r in expected), "the generated cases are valid"
     mismatches = [i for i, (a, b) in enumerate(zip(threaded, expected)) if a != b]
     assert mismatches == []
-    assert len({json.dumps(r, sort_keys=True) for r in expected}) > 40, "the cases are varied"
+    assert len({json.dumps(r, sort_keys=True) for r in expected}) > 30, "the cases are varied"
 
 
 def test_per_call_thresholds_do_not_leak_between_threads(kb: hipkb.KnowledgeBase) -> None:
@@ -124,7 +124,7 @@ def test_bad_cases_in_some_threads_do_not_disturb_the_others(kb: hipkb.Knowledge
 def test_thread_pool_reuse(kb: hipkb.KnowledgeBase) -> None:
     """Long-lived pool threads reuse their engine across many cases."""
     rng = random.Random(11)
-    cases = [random_case(kb, rng) for _ in range(120)]
+    cases = [random_case(kb, rng) for _ in range(60)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         pooled = list(pool.map(lambda c: kb.assess(c, engine="experta").to_dict(), cases))
     assert pooled == [kb.assess(c, engine="experta").to_dict() for c in cases]

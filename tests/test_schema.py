@@ -250,7 +250,7 @@ def ids(kb):
     return sorted([*kb.findings, *kb.states, "not_a_finding"])
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_case_schema_accepts_exactly_what_the_case_reader_accepts(kb, schemas, ids, data):
     findings = data.draw(st.dictionaries(st.sampled_from(ids), values, max_size=3), label="findings")
@@ -286,7 +286,7 @@ result_findings = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(findings=result_findings, subject=st.one_of(st.none(), st.text(st.characters(categories=["L", "N"]), max_size=8)))
 def test_every_result_validates_against_the_shipped_result_schema(kb, findings, subject):
     shipped = json.loads((bundled_schema_path() / "result.schema.json").read_text(encoding="utf-8"))

@@ -51,6 +51,8 @@ SPEC_PROFILE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
+#: The oracle's own checks (no engine) need fewer examples than the engine comparison.
+ORACLE_PROFILE = settings(SPEC_PROFILE, max_examples=max(1, SPEC_PROFILE.max_examples // 2))
 
 
 # ---------------------------------------------------------------------------
@@ -596,7 +598,7 @@ PROGRAMME = {"shift_centre_of_gravity", "start_on_ground", "arm_bar", "front_foo
              "record_pelvic_position"}
 
 
-@SPEC_PROFILE
+@ORACLE_PROFILE
 @given(gc=generated_cases())
 def test_oracle_invariants(gc):
     r = gc.expected()
@@ -795,7 +797,7 @@ def test_compare_finds_every_kind_of_difference():
     assert any("('ir_asymmetry', 'left')" in p and "engine has none" in p for p in problems)
 
 
-@SPEC_PROFILE
+@ORACLE_PROFILE
 @given(gc=generated_cases())
 def test_compare_round_trips_generated_cases(gc):
     r = gc.expected()

@@ -60,11 +60,28 @@ def test_the_shipped_kb_agrees_on_the_scenarios_and_generated_cases(monkeypatch:
     assert (total, scenarios) == (len(SCENARIO_FILES) + mirrored + 20, len(SCENARIO_FILES) + mirrored)
 
 
-def test_without_scenarios_it_runs_200_generated_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_scenarios_it_runs_the_generated_cases_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no tests/cases here
-    code, out, _ = run("kb", "check", "--verify-engines")
+    code, out, _ = run("kb", "check", "--verify-engines", "--cases", "40")
     assert code == 0
-    assert out.splitlines()[-1] == "both engines agree on 200 cases (200 generated with seed 0)"
+    assert out.splitlines()[-1] == "both engines agree on 40 cases (40 generated with seed 0)"
+
+
+def test_the_default_is_200_generated_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --cases, 200 generated cases are asked for (the comparison itself is tested above, on fewer)."""
+    import hipkb.cli.kbtools as kbtools
+
+    real = kbtools.compare_engines
+    asked: list[int] = []
+
+    def counting(kb: object, count: int, **kwargs: object) -> object:
+        asked.append(count)
+        return real(kb, 0, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kbtools, "compare_engines", counting)
+    monkeypatch.chdir(tmp_path)
+    run("kb", "check", "--verify-engines")
+    assert asked == [200]
 
 
 def test_an_engine_that_drops_a_firing_is_caught_and_named(broken_compiled: None, monkeypatch: pytest.MonkeyPatch) -> None:
