@@ -116,3 +116,30 @@ def test_two_tipping_values_a_fraction_of_a_degree_apart_stay_apart_going_down()
     (first, second, *_) = tipping({"supine_hip_ir": {"left": 27, "right": 35.005}}, "left")
     assert first == ("below", 25.005, [("ir_asymmetry", "left", "appears")])
     assert (second[0], second[1], second[2][:2]) == ("below", 25.0, [("ir_limited", "left", "appears"), ("ir_within_range", "left", "goes")])
+
+
+def test_a_reading_exactly_at_its_threshold_tips_both_ways() -> None:
+    # Left IR 25 = the threshold: within range (strictly below is limited); any reading under 25 is limited
+    # (distance 0, within the MDC: the reading is borderline, DESIGN "Measurement uncertainty"). Upwards, the
+    # asymmetry with the right's 40 goes at 30 and the right becomes the lower side above 50. ``probe`` is the
+    # reading each rerun used: the value itself, or just past it.
+    points = hipkb.assess({"findings": {"supine_hip_ir": {"left": 25, "right": 40}}}).sensitivity().tipping
+    assert [(t.side, t.op, t.tipping_value, t.distance, t.within_mdc, t.probe, (t.changes[0].id, t.changes[0].side))
+            for t in points] == [
+        ("left", "below", 25.0, 0.0, True, 24.99, ("ir_limited", "left")),
+        ("left", "at_least", 30.0, 5.0, True, 30.0, ("ir_asymmetry", "left")),
+        ("left", "above", 50.0, 25.0, False, 50.01, ("ir_asymmetry", "right")),
+        ("right", "at_most", 35.0, 5.0, True, 35.0, ("ir_asymmetry", "left")),
+        ("right", "below", 25.0, 15.0, False, 24.99, ("ir_limited", "right")),
+        ("right", "below", 15.0, 25.0, False, 14.99, ("ir_asymmetry", "right")),
+    ]
+
+
+def test_readings_and_tipping_values_are_listed_left_then_right() -> None:
+    # DESIGN: sides "in a fixed order (left, then right)"; within a side, the KB's order of findings.
+    s = hipkb.assess("examples/demo-01.yaml").sensitivity()
+    assert [(r.side, r.finding) for r in s.readings] == [
+        ("left", "supine_hip_ir"), ("left", "straight_leg_raise"), ("right", "supine_hip_ir"), ("right", "straight_leg_raise")]
+    assert [(t["side"], t["finding"]) for t in s.to_dict()["tipping"]] == [
+        ("left", "supine_hip_ir")] * 3 + [("left", "straight_leg_raise")] + [("right", "supine_hip_ir")] * 3 + [
+        ("right", "straight_leg_raise")]
