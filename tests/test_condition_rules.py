@@ -129,3 +129,29 @@ def test_an_assessment_with_no_side_is_skipped_when_done_on_either_side() -> Non
     assert done.sides_of("assess_squat") == ()
     not_done = hipkb.assess({"findings": {"rib_cage_side_bend": True}})
     assert not_done.sides_of("assess_squat") == (None,)
+
+
+def test_each_kind_of_condition_read_directly_fails_where_reasoning_md_says() -> None:
+    # docs/reasoning.md "Facts, sides and contexts", row by row, in a context where each must NOT hold.
+    from hipkb.model import Condition, Facts
+
+    facts = Facts({("supine_hip_ir", "left"): 20.0, ("supine_hip_ir", "right"): 30.0, ("hip_hike", "left"): False},
+                  frozenset({("ir_limited", "left")}), {"ir_asymmetry": 10.0})
+    # {state: S}: S holds on that side
+    assert Condition("state", "ir_limited").evaluate(facts, "right") is None
+    # {finding: F} (boolean): F observed on that side (recorded false is not observed)
+    assert Condition("finding", "hip_hike").evaluate(facts, "left") is None
+    # {recorded: F}: F has a value on that side
+    assert Condition("recorded", "hip_hike").evaluate(facts, "right") is None
+    # {absent: F}: F has no value on that side; with no side: no value on either side
+    assert Condition("absent", "supine_hip_ir").evaluate(facts, "left") is None
+    assert Condition("absent", "supine_hip_ir").evaluate(facts, None) is None
+    assert Condition("absent", "hip_hike").evaluate(facts, None) is None  # recorded (false) on the left
+    assert Condition("absent", "pelvis_forward").evaluate(facts, None) is not None
+    # lower than the other side by *more than* T: 30 − 20 is exactly 10
+    assert Condition("lower_side", "supine_hip_ir", threshold="ir_asymmetry").evaluate(facts, "left") is None
+    # on: other reads the other side, and has none with no side; on: both must hold on each side
+    assert Condition("recorded", "hip_hike", on="other").evaluate(facts, "right") is not None
+    assert Condition("recorded", "hip_hike", on="other").evaluate(facts, None) is None
+    assert Condition("recorded", "hip_hike", on="both").evaluate(facts, "left") is None
+    assert Condition("recorded", "supine_hip_ir", on="both").evaluate(facts, "left") is not None

@@ -182,3 +182,16 @@ def test_a_given_state_is_justified_by_the_case() -> None:
     assert (c["side"], c["status"], c["evidence"], c["assumptions"], c["measurement"]) == ("left", "given", "assessor", [], None)
     assert c["justifications"] == [{"rule": None, "status": "given", "evidence": "assessor", "because": [],
                                     "recorded_false": [], "not_recorded": [], "assumptions": [], "source": None}]
+
+
+def test_a_step_through_a_causal_link_cites_the_link() -> None:
+    # DESIGN "The knowledge base": "Every rule and link carries id, label, and a source: ... an exact quote from
+    # the article ... or interpretation"; rule 5: the closed capsule takes the space at the back of the hip,
+    # interpretation of "a major player in limiting internal rotation is the posterior capsule".
+    data = hipkb.assess(DEMO).to_dict()
+    space = next(c for c in data["conclusions"] if (c["id"], c["side"]) == ("posterior_hip_space_lacking", "left"))
+    (j,) = space["justifications"]
+    assert (j["rule"], j["status"], j["evidence"], j["because"]) == (
+        "closed_capsule_takes_posterior_space", "inferred", "interpretation", ["posterior_capsule_closed/left"])
+    assert (j["source"]["ref"], j["source"]["quote"]) == ("article", "a major player in limiting internal rotation is the posterior capsule.")
+    assert j["source"]["interpretation"].startswith("The article names the posterior capsule as a major limiter")
