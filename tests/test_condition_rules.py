@@ -155,3 +155,24 @@ def test_each_kind_of_condition_read_directly_fails_where_reasoning_md_says() ->
     assert Condition("recorded", "hip_hike", on="other").evaluate(facts, None) is None
     assert Condition("recorded", "hip_hike", on="both").evaluate(facts, "left") is None
     assert Condition("recorded", "supine_hip_ir", on="both").evaluate(facts, "left") is not None
+
+
+def test_both_engines_read_the_asymmetry_against_its_own_threshold() -> None:
+    # DESIGN: both engines "produce the same firings"; reasoning.md rule 1: lower than the other side by more
+    # than ir_asymmetry (10°). 20 − 12 = 8 is not more than 10, whatever the supine IR threshold (here 5°).
+    for engine in ("compiled", "experta"):
+        result = hipkb.assess({"findings": {"supine_hip_ir": {"left": 12, "right": 20}}}, thresholds={"supine_hip_ir": 5},
+                              engine=engine)
+        assert result.sides_of("ir_asymmetry") == () and result.sides_of("ir_within_range") == ("left", "right")
+
+
+def test_both_engines_skip_a_side_less_assessment_done_on_either_side_and_read_the_other_sides_ir() -> None:
+    # reasoning.md rule 7 and the {unassessed: R} / {recorded: F, on: other} rows, through stock experta too:
+    # a side-less compensation with IR measured on neither side gives one side-less suspicion (a hip hike recorded
+    # false on the right is not an IR reading there), and its squat assessment is skipped once a squat finding is
+    # recorded on either side.
+    for engine in ("compiled", "experta"):
+        done = hipkb.assess({"findings": {"rib_cage_side_bend": True, "hip_hike": {"right": False},
+                                          "hip_shift_in_squat": {"left": False}}}, engine=engine)
+        assert done.sides_of("ir_limitation_suspected") == (None,)
+        assert done.sides_of("assess_squat") == ()
