@@ -77,7 +77,8 @@ FAST = [
 ]
 #: Tier 2 (run only on what tier 1 left alive): the oracles (an independent model of the reasoning,
 #: generated cases and their promises) and the tests of the answers built on the core (why-not reads
-#: conditions through Condition.failure; explanations, the differential, what-if; manners inside a host).
+#: conditions through Condition.failure; explanations, the differential, what-if; manners inside a host;
+#: the KB cache, which checks generated code before it runs it).
 ORACLE = FAST + [
     "tests/test_spec_oracle.py",
     "tests/test_properties.py",
@@ -86,6 +87,7 @@ ORACLE = FAST + [
     "tests/test_differential.py",
     "tests/test_whatif.py",
     "tests/test_hostile_host.py",
+    "tests/test_kbcache.py",
 ]
 #: mypy on the mutated (trampolined) sources takes minutes and says nothing about behaviour.
 DESELECT = ["tests/test_api.py::test_a_type_checker_understands_the_api"]
@@ -162,7 +164,8 @@ def mutmut_section(tests: list[str]) -> str:
         f"only_mutate = {toml_list(MUTATE)}\n"
         'also_copy = ["kb", "schemas", "examples"]\n'
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
-        f"pytest_add_cli_args = {toml_list(['-p', PLUGIN, *deselect])}\n"
+        # mutmut follows each test in this process: no pytest-xdist workers (-n 0; the project's addopts ask for them)
+        f"pytest_add_cli_args = {toml_list(['-n', '0', '-p', PLUGIN, *deselect])}\n"
         # a mutant that loops for ever (a fixpoint that never settles) is stopped after 3x its tests' time
         "timeout_multiplier = 3.0\n"
         "timeout_constant = 2.0\n"
