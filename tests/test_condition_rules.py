@@ -207,3 +207,48 @@ def test_an_exercise_on_a_side_addresses_side_less_items_and_its_own_sides_items
     assert result.to_dict()["recommendations"][0]["addresses"] == ["tense", "trunk", "tight/left"]
     result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"k": "right", "trunk": False}})
     assert result.to_dict()["recommendations"][0]["addresses"] == ["tight/right"]
+
+
+def test_recorded_reads_its_own_finding_on_its_own_side_or_the_other(tmp_path) -> None:
+    # reasoning.md: "{recorded: F}: F has a value (true, false or a number) on that side"; kb-format.md:
+    # "on: other" reads the condition on the other side. Another finding recorded is not F recorded.
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    write_kb(
+        tmp_path,
+        states="- {id: s, label: S}\n- {id: o, label: O}\n",
+        findings="- {id: f, label: f, type: degrees, range: [0, 90], sided: true, group: measurement}\n"
+                 "- {id: g, label: g, type: boolean, sided: true, group: symptom}\n",
+        rules=f"- {{id: r_s, label: r, when: [{{recorded: f}}], then: [s], evidence: coaching-model, source: {QUOTE}}}\n"
+              f"- {{id: r_o, label: r, when: [{{finding: g}}, {{recorded: f, on: other}}], then: [o], evidence: coaching-model, source: {QUOTE}}}\n",
+    )
+    kb = hipkb.load_kb(tmp_path)
+    result = both_engines(kb, {"findings": {"f": {"left": 30}, "g": "right"}})
+    assert (result.sides_of("s"), result.sides_of("o")) == (("left",), ("right",))
+    result = both_engines(kb, {"findings": {"g": "left"}})  # g recorded, f nowhere
+    assert (result.sides_of("s"), result.sides_of("o")) == ((), ())
+    result = both_engines(kb, {"findings": {"f": {"left": 30}, "g": "left"}})  # f on this side, not the other
+    assert (result.sides_of("s"), result.sides_of("o")) == (("left",), ())
+
+
+def test_each_comparison_reads_its_own_threshold(tmp_path) -> None:
+    # kb-format.md: thresholds are "keyed by the id they decide"; ir_asymmetry-like lower_side reads its own
+    # threshold (10) even when another threshold (2) would let a 5-degree difference through.
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    write_kb(
+        tmp_path,
+        states="- {id: asym, label: A}\n- {id: low, label: L}\n",
+        findings="- {id: f, label: f, type: degrees, range: [0, 90], sided: true, group: measurement}\n"
+                 "- {id: h, label: h, type: degrees, range: [0, 90], sided: true, group: measurement}\n",
+        thresholds=f"- {{id: asym, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n"
+                   f"- {{id: h, value: 2, label: t, evidence: clinical-norm, source: {QUOTE}}}\n"
+                   f"- {{id: f, value: 40, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
+        rules=f"- {{id: r_a, label: r, when: [{{lower_side: f, by_more_than: asym}}], then: [asym], evidence: coaching-model, source: {QUOTE}}}\n"
+              f"- {{id: r_l, label: r, when: [{{finding: f, below: f}}], then: [low], evidence: coaching-model, source: {QUOTE}}}\n",
+    )
+    kb = hipkb.load_kb(tmp_path)
+    result = both_engines(kb, {"findings": {"f": {"left": 30, "right": 35}, "h": {"left": 1}}})
+    assert (result.sides_of("asym"), result.sides_of("low")) == ((), ("left", "right"))
+    result = both_engines(kb, {"findings": {"f": {"left": 41, "right": 55}}})
+    assert (result.sides_of("asym"), result.sides_of("low")) == (("left",), ())
