@@ -222,10 +222,8 @@ def test_bad_side(side):
         hipkb.assess(DEMO).differential(side)
 
 
-def test_quotes_are_the_articles():
-    from conftest import article as article_path
-
-    article = article_path().read_text(encoding="utf-8")  # a CI failure when the article is missing, else a skip
+def test_quotes_are_the_articles(article):
+    article = article.read_text(encoding="utf-8")  # conftest: a CI failure when the article is missing, else a skip
     flat = " ".join(article.replace("\u2019", "'").split())
     for findings in (DEMO_FINDINGS, {"supine_hip_ir": {"left": 18}, "pelvis_forward": "left"}):
         for side in ("left", "right"):
