@@ -341,3 +341,34 @@ def test_on_a_full_tie_the_first_declared_justification_decides_how_near_a_measu
     result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"fa": "left", "fb": "left", "fm": "left"}})
     (d,) = result.disagreements
     assert (d.kept.id if d.kept else None, [c.id for c in d.dropped]) == ("b", ["a"])
+
+
+def test_a_state_given_in_the_case_is_as_near_a_measurement_as_an_entered_finding(tmp_path: Path) -> None:
+    # reasoning.md: on equal status "the one nearer a measurement (fewer rule steps from the case's entries
+    # along its strongest justification) stays; when that ties too, both go". A given state is an entry
+    # (stage 0, like an entered finding): a (one step from given g) and b (one step from finding fb) tie.
+    write_kb(
+        tmp_path,
+        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a}\n- {id: g, label: G}\n",
+        findings=flag("fb"),
+        rules=rule("ra", "{state: g}", "a") + rule("rb", "{finding: fb}", "b"),
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"g": "left", "fb": "left"}})
+    (d,) = result.disagreements
+    assert (d.kept, sorted(c.id for c in d.dropped)) == (None, ["a", "b"])
+    assert result.holds("g", "left")
+
+
+def test_justifications_are_listed_strongest_first_then_by_evidence_and_kb_order(tmp_path: Path) -> None:
+    # reasoning.md "Status": an item's justifications are listed strongest first (its strongest justification,
+    # then the others by status, evidence and the KB's declaration order).
+    write_kb(
+        tmp_path,
+        states="- {id: s, label: S}\n",
+        findings=flag("f1") + flag("f2") + flag("f3") + flag("f4"),
+        rules=rule("r1", "{finding: f1}", "s", "interpretation") + rule("r2", "{finding: f2}", "s")
+        + rule("r3", "{finding: f3}", "s") + rule("r4", "{finding: f4}", "s", "interpretation"),
+    )
+    case = {"findings": {"f1": "left", "f2": "left", "f3": "left", "f4": "left"}}
+    s = both_engines(hipkb.load_kb(tmp_path), case).conclusion("s", "left")
+    assert s is not None and [j.rule for j in s.justifications] == ["r2", "r3", "r1", "r4"]
