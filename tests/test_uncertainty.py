@@ -248,3 +248,27 @@ def test_a_decimal_margin_equal_to_the_mdc_is_not_borderline():
 def test_sides_exactly_the_threshold_apart_in_tenths_are_not_asymmetric():
     for engine in ("compiled", "experta"):
         assert not assess({"supine_hip_ir": {"left": 6.1, "right": 16.1}}, engine=engine).holds("ir_asymmetry", "left")
+
+
+def test_only_a_state_read_from_its_own_test_carries_the_measurement(tmp_path) -> None:
+    # DESIGN "Measurement uncertainty": "every measured conclusion carries measurement"; reasoning.md: a
+    # conclusion read from a reading of its own test (measured or indicated) carries it. A state with no test
+    # of its own, concluded from a comparison, is inferred: no measurement of its own, but it still lists the
+    # borderline reading it rests on.
+    from test_semantics import QUOTE, both_engines, write_kb
+
+    write_kb(
+        tmp_path,
+        states="- {id: own, label: Own, tested_by: d}\n- {id: other, label: Other}\n",
+        findings="- {id: d, label: d, type: degrees, range: [0, 90], sided: true, group: measurement}\n",
+        thresholds=f"- {{id: d, value: 20, mdc: {{value: 5, source: {QUOTE}}}, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
+        rules=f"- {{id: r, label: r, when: [{{finding: d, below: d}}], then: [own, other], evidence: coaching-model, source: {QUOTE}}}\n",
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"d": {"left": 18}}})
+    own, other = result.conclusion("own", "left"), result.conclusion("other", "left")
+    assert own is not None and other is not None
+    assert (own.status, other.status) == ("measured", "inferred")
+    assert own.measurement is not None and own.measurement.to_dict() == {
+        "finding": "d", "side": "left", "value": 18, "threshold": 20, "margin": -2, "mdc": 5, "borderline": True}
+    assert other.measurement is None
+    assert list(other.borderline) == [("d", "left")] == list(own.borderline)
