@@ -178,37 +178,6 @@ def test_both_engines_skip_a_side_less_assessment_done_on_either_side_and_read_t
         assert done.sides_of("assess_squat") == ()
 
 
-def test_an_exercise_on_a_side_addresses_side_less_items_and_its_own_sides_items_only(tmp_path) -> None:
-    # reasoning.md "What each exercise addresses": "A result lists, per recommendation, the addressed items
-    # that hold on its side (states that hold, findings observed)". A side-less state or finding belongs to
-    # no side (DESIGN: side null), so it holds for an exercise on either side; a sided one only on its own.
-    from test_semantics import QUOTE, both_engines, write_kb
-
-    def address(target: str) -> str:
-        return f"{{target: {target}, label: acts on {target}, evidence: coaching-model, source: {QUOTE}}}"
-
-    write_kb(
-        tmp_path,
-        states="- {id: stiff, label: Stiff, sided: true}\n- {id: tense, label: Tense, sided: false}\n"
-               "- {id: tight, label: Tight, sided: true}\n",
-        findings="- {id: k, label: k, type: boolean, sided: true, group: symptom}\n"
-                 "- {id: trunk, label: trunk, type: boolean, sided: false, group: compensation}\n",
-        rules=f"- {{id: r_k, label: r, when: [{{finding: k}}], then: [stiff, tight], evidence: coaching-model, source: {QUOTE}}}\n"
-              f"- {{id: r_t, label: r, when: [{{finding: trunk}}], then: [tense], evidence: coaching-model, source: {QUOTE}}}\n",
-        recommendations=(
-            "- id: ex\n  kind: exercise\n  order: 1\n  label: Ex\n  summary: s\n  evidence: coaching-model\n"
-            f"  source: {QUOTE}\n"
-            "  addresses: [" + ", ".join(address(t) for t in ("tense", "trunk", "tight")) + "]\n"
-            f"  called_for_by: [{{id: c_ex, label: c, when: [{{state: stiff}}], evidence: coaching-model, source: {QUOTE}}}]\n"
-        ),
-    )
-    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"k": "left", "trunk": True}})
-    assert result.sides_of("ex") == ("left",)
-    assert result.to_dict()["recommendations"][0]["addresses"] == ["tense", "trunk", "tight/left"]
-    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"k": "right", "trunk": False}})
-    assert result.to_dict()["recommendations"][0]["addresses"] == ["tight/right"]
-
-
 def test_recorded_reads_its_own_finding_on_its_own_side_or_the_other(tmp_path) -> None:
     # reasoning.md: "{recorded: F}: F has a value (true, false or a number) on that side"; kb-format.md:
     # "on: other" reads the condition on the other side. Another finding recorded is not F recorded.

@@ -306,25 +306,6 @@ def test_a_strategy_a_pinch_calls_for_stays_when_the_limitation_is_overruled() -
     assert ("influence_pelvic_position", "left") not in d.withdrawn and ("arm_bar", "left") in d.withdrawn
 
 
-def test_the_strongest_justification_has_the_fewest_assumptions_on_equal_status_and_evidence(tmp_path: Path) -> None:
-    # reasoning.md: an item's "status, evidence and assumptions are those of its strongest justification:
-    # highest status, then strongest evidence, then fewest assumptions, then the KB's declaration order".
-    # r1 (declared first) holds only because fm was not recorded (an assumption); r2 needs none.
-    write_kb(
-        tmp_path,
-        states="- {id: s, label: S}\n",
-        findings=flag("f1") + flag("f2") + flag("fm"),
-        rules=rule("r1", "{finding: f1}, {not: fm}", "s") + rule("r2", "{finding: f2}", "s"),
-    )
-    kb = hipkb.load_kb(tmp_path)
-    s = both_engines(kb, {"findings": {"f1": "left", "f2": "left"}}).conclusion("s", "left")
-    assert s is not None and s.assumptions == ()
-    assert sorted(j.rule for j in s.justifications) == ["r1", "r2"]
-    # with only r1 firing, its assumption is the state's
-    s = both_engines(kb, {"findings": {"f1": "left"}}).conclusion("s", "left")
-    assert s is not None and list(s.assumptions) == [("fm", "left")]
-
-
 def test_on_a_full_tie_the_first_declared_justification_decides_how_near_a_measurement_a_state_is(tmp_path: Path) -> None:
     # reasoning.md: the strongest justification is chosen by status, evidence, assumptions, "then the KB's
     # declaration order"; opposites on equal status: "the one nearer a measurement (fewer rule steps from
@@ -341,22 +322,6 @@ def test_on_a_full_tie_the_first_declared_justification_decides_how_near_a_measu
     result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"fa": "left", "fb": "left", "fm": "left"}})
     (d,) = result.disagreements
     assert (d.kept.id if d.kept else None, [c.id for c in d.dropped]) == ("b", ["a"])
-
-
-def test_a_state_given_in_the_case_is_as_near_a_measurement_as_an_entered_finding(tmp_path: Path) -> None:
-    # reasoning.md: on equal status "the one nearer a measurement (fewer rule steps from the case's entries
-    # along its strongest justification) stays; when that ties too, both go". A given state is an entry
-    # (stage 0, like an entered finding): a (one step from given g) and b (one step from finding fb) tie.
-    write_kb(
-        tmp_path,
-        states="- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a}\n- {id: g, label: G}\n",
-        findings=flag("fb"),
-        rules=rule("ra", "{state: g}", "a") + rule("rb", "{finding: fb}", "b"),
-    )
-    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"g": "left", "fb": "left"}})
-    (d,) = result.disagreements
-    assert (d.kept, sorted(c.id for c in d.dropped)) == (None, ["a", "b"])
-    assert result.holds("g", "left")
 
 
 def test_justifications_are_listed_strongest_first_then_by_evidence_and_kb_order(tmp_path: Path) -> None:

@@ -102,26 +102,6 @@ def test_the_stronger_status_stays(tmp_path: Path, stronger: str, weaker: str) -
         assert d.reason == f"{stronger} outweighs {weaker}"
 
 
-def test_a_recommendation_called_by_findings_alone_is_measured_from_a_reading_else_given(tmp_path: Path) -> None:
-    # reasoning.md "Status": "A justification of a recommendation takes the weakest status among the states in
-    # its premises (when it has none: measured if it compares a reading, else given)."
-    def call(rid: str, when: str) -> str:
-        return (f"- {{id: {rid}, kind: strategy, label: {rid}, summary: s, evidence: coaching-model, source: {QUOTE}, "
-                f"called_for_by: [{{id: {rid}_call, label: c, when: [{when}], evidence: coaching-model, source: {QUOTE}}}]}}\n")
-
-    write_kb(
-        tmp_path,
-        states="- {id: s, label: S}\n",
-        findings="- {id: d, label: d, type: degrees, range: [0, 90], sided: true, group: measurement}\n"
-                 "- {id: b, label: b, type: boolean, sided: true, group: compensation}\n",
-        thresholds=f"- {{id: d, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
-        recommendations=call("from_reading", "{finding: d, below: d}") + call("from_sign", "{finding: b}"),
-    )
-    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"d": {"left": 5}, "b": "left"}})
-    assert {(r.id, r.side, r.status, r.evidence) for r in result.recommendations} == {
-        ("from_reading", "left", "measured", "coaching-model"), ("from_sign", "left", "given", "coaching-model")}
-
-
 def test_equal_status_goes_to_the_state_nearer_a_measurement(tmp_path: Path) -> None:
     """Both inferred; a is one rule from the entries, b two: a stays (DESIGN: "ties go to the state nearer a measurement")."""
     write_kb(
