@@ -221,3 +221,46 @@ def test_each_comparison_reads_its_own_threshold(tmp_path) -> None:
     assert (result.sides_of("asym"), result.sides_of("low")) == ((), ("left", "right"))
     result = both_engines(kb, {"findings": {"f": {"left": 41, "right": 55}}})
     assert (result.sides_of("asym"), result.sides_of("low")) == (("left",), ())
+
+
+def test_each_kind_of_condition_names_the_first_fact_in_its_way() -> None:
+    # why-not reads "the first condition in the way" and the fact that blocks it (DESIGN "why-not"); the
+    # reasons are the model's documented words (hipkb.model.Failure): not recorded, recorded false, observed,
+    # recorded, not below, not at least, not more than, does not hold, no such side. Each row: a condition,
+    # the facts, the context, and the literal (key, reason, value, threshold) a student is shown.
+    from hipkb.model import Condition, Facts
+
+    ir, slr = "supine_hip_ir", "straight_leg_raise"
+    facts = Facts(
+        {(ir, "left"): 30.0, (ir, "right"): 24.0, ("hip_hike", "left"): False, ("pelvis_forward", "right"): True,
+         (slr, "left"): 70.0, ("hip_shift_in_squat", "right"): True},
+        frozenset({("ir_limited", "right")}),
+        {ir: 25.0, slr: 50.0, "ir_asymmetry": 10.0},
+    )
+    rows = [
+        (Condition("state", "ir_limited"), "left", (("ir_limited", "left"), "does not hold", None, None)),
+        (Condition("recorded", ir), None, None),  # holds nowhere: a sided reading never has no side
+        (Condition("recorded", slr), "right", ((slr, "right"), "not recorded", None, None)),
+        (Condition("absent", ir), "right", ((ir, "right"), "recorded", 24.0, None)),
+        (Condition("not", "pelvis_forward"), "right", (("pelvis_forward", "right"), "observed", True, None)),
+        (Condition("finding", "hip_hike"), "left", (("hip_hike", "left"), "recorded false", False, None)),
+        (Condition("finding", "hip_hike"), "right", (("hip_hike", "right"), "not recorded", None, None)),
+        (Condition("finding", ir, threshold=ir, compare="below"), "left", ((ir, "left"), "not below", 30.0, 25.0)),
+        (Condition("finding", slr, threshold=slr, compare="at_least"), "right", ((slr, "right"), "not recorded", None, None)),
+        (Condition("finding", ir, threshold=ir, compare="at_least"), "right", ((ir, "right"), "not at least", 24.0, 25.0)),
+        (Condition("lower_side", slr, threshold="ir_asymmetry"), "left", ((slr, "right"), "not recorded", None, None)),
+        (Condition("lower_side", ir, threshold="ir_asymmetry"), "right", ((ir, "right"), "not more than", 6.0, 10.0)),
+        (Condition("unassessed", "assess_squat", findings=(("hip_shift_in_squat", True),)), "right",
+         (("hip_shift_in_squat", "right"), "recorded", True, None)),
+        (Condition("finding", "hip_hike", on="other"), None, (None, "no such side", None, None)),
+    ]
+    for condition, context, expected in rows:
+        failure = condition.failure(facts, context)
+        if expected is None:
+            assert failure is not None and failure.reason == "no such side", condition
+            continue
+        assert failure is not None, condition
+        assert failure.condition is condition
+        assert (failure.key, failure.reason, failure.value, failure.threshold) == expected, (condition.kind, context)
+    # and a condition that holds has nothing in its way
+    assert Condition("finding", ir, threshold=ir, compare="below").failure(facts, "right") is None
