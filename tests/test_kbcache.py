@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import re
 import shutil
 import stat
 import threading
@@ -327,3 +328,42 @@ def test_clear_removes_the_entries(cache):
     hipkb.load_kb()
     assert kbcache.entry_path() == _entries(cache)[0]
     assert kbcache.clear() == 1 and _entries(cache) == []
+
+
+def test_a_code_object_read_back_is_checked_for_the_shape_generate_gives_it():
+    # kbcache's module docstring: a cache entry is "rebuilt when stale or unreadable"; the evaluator code read
+    # back must look like what generate() compiles (its names, constants and firing numbers), else it is a
+    # damaged entry (ValueError) and never runs. Each hand-made code object breaks one of those.
+    from hipkb.engines.compiled import CompiledEvaluator
+    from hipkb.kb import load_model
+
+    model = load_model()
+    real = CompiledEvaluator(model)
+    n = len(real.firings)
+    again = CompiledEvaluator.from_code(model, real.code, real.firings)
+    assert again.firings == real.firings
+
+    def code(body: str):
+        return compile(f"def evaluate(F, S, T):\n{body}\n", "<cache>", "exec")
+
+    broken = {
+        "unexpected name 'open' in the evaluator code": code("    return open"),
+        "unexpected name '_partx' in the evaluator code": code("    return _partx"),
+        "unexpected constant in the evaluator code": code("    return (1, 'a')"),
+        "firing number out of range in the evaluator code": code(f"    return [{n}]"),
+    }
+    for message, bad in broken.items():
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            CompiledEvaluator.from_code(model, bad, real.firings)
+    assert CompiledEvaluator.from_code(model, code(f"    return [{n - 1}, _part12]"), real.firings).firings == real.firings
+    with pytest.raises(ValueError, match="^unexpected constant in the evaluator code$"):
+        CompiledEvaluator.from_code(model, code("    return b'x'"), real.firings)
+    with pytest.raises(ValueError, match="^not a generated evaluator$"):
+        CompiledEvaluator.from_code(model, "def evaluate(): pass", real.firings)  # type: ignore[arg-type]
+    for firings in (([0, "left"],), ((0, "lft"),), ((len(model.branches), "left"),), ((0,),), (("0", "left"),)):
+        with pytest.raises(ValueError, match="^firings table does not match the KB$"):
+            CompiledEvaluator.from_code(model, real.code, firings)  # type: ignore[arg-type]
+    last = ((len(model.branches) - 1, None),)
+    assert CompiledEvaluator.from_code(model, code("    return [0]"), last).firings == last
+    with pytest.raises(ValueError, match="^firing number out of range in the evaluator code$"):
+        CompiledEvaluator.from_code(model, code("    return [1]"), last)
