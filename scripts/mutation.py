@@ -305,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fresh", action="store_true", help="forget earlier results")
     parser.add_argument("--tier", choices=["1", "2", "both"], default="both")
+    parser.add_argument("--tests", nargs="+", metavar="FILE",
+                        help="run these test files instead of the tier's list (e.g. tier 2 on the resolver with "
+                             "only the oracle: each of its mutants is called by nearly every test)")
     parser.add_argument("--report", action="store_true", help="only print the last results")
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--show", metavar="MUTANT", help="only print the diff of one mutant")
@@ -322,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     if options.tier == "both" and not options.report:
         # each tier in its own process: mutmut imports the mutated package from its own copy
         common = [sys.executable, __file__, "--work", str(base), "--max-children", str(options.max_children), *options.mutants]
+        if options.tests:
+            common += ["--tests", *options.tests]
         for tier in ("1", "2"):
             subprocess.run([*common, "--tier", tier, "--quiet"], check=False)
     elif not options.report:
@@ -329,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         children = ["--max-children", str(options.max_children)]
         start = time.monotonic()
         if options.tier == "1":
-            sync(fast, expand(FAST), options.mutants)
+            sync(fast, expand(options.tests or FAST), options.mutants)
             code = mutmut(fast, ["run", *children, *options.mutants])
             minutes = (time.monotonic() - start) / 60
             log_run(base, "1", options.mutants, None, minutes)
@@ -337,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             left = [n for verdicts in results(fast).values() for n, s in verdicts.items() if s in ALIVE
                     and (not options.mutants or any(fnmatch.fnmatch(n, g) for g in options.mutants))]
-            sync(oracle, expand(ORACLE), options.mutants)
+            sync(oracle, expand(options.tests or ORACLE), options.mutants)
             code = mutmut(oracle, ["run", *children, *left]) if left else 0
             minutes = (time.monotonic() - start) / 60
             log_run(base, "2", options.mutants, len(left), minutes)
