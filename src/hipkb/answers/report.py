@@ -189,10 +189,12 @@ def _entered(result: Result, key: Key) -> str:
     return text
 
 
-def _premise(result: Result, key: Key) -> str:
-    if key[0] in result.kb.findings:
-        return _entered(result, key)
-    return _name(result.kb, key[0])
+def _premise(result: Result, key: Key, side: Side = None) -> str:
+    """A premise in words; one read on the other side than the conclusion's says so (``… 30° on the left``)."""
+    text = _entered(result, key) if key[0] in result.kb.findings else _name(result.kb, key[0])
+    if side is not None and key[1] is not None and key[1] != side:
+        text += f" on the {key[1]}"
+    return text
 
 
 def _origin(result: Result, c: Conclusion) -> str:
@@ -204,7 +206,7 @@ def _origin(result: Result, c: Conclusion) -> str:
         return f"the {_name(result.kb, c.measurement.finding)} ({_deg(c.measurement.value)})"
     if any(k[0] in _PELVIC_CHAIN for k in just.because):
         return "the pelvic chain"
-    premises = [_premise(result, k) for k in just.because]
+    premises = [_premise(result, k, c.side) for k in just.because]
     return _join(premises) if premises else "the model"
 
 
@@ -305,7 +307,7 @@ def _ir_line(result: Result, side: Side) -> str | None:
     if limited is not None:
         return f"Supine IR not measured; {_origin(result, limited)} {_VERBS.get(limited.status, 'suggests')} it is limited."
     if suspected is not None:
-        roots = _roots(result, [k for j in suspected.justifications[:1] for k in j.because])
+        roots = _roots(result, _alike_premises(suspected))
         shown = [_entered(result, k) for k in roots if k[0] != _IR_FINDING]
         why = f" {_join(shown)} suggest{'s' if len(shown) == 1 else ''} it may be limited" if shown else " a limitation is suspected"
         return f"Supine IR not measured{where};{why}."
@@ -471,6 +473,20 @@ def _brief_conclusions(result: Result, items: list[Conclusion], shown: set[Key])
     return entries + chained
 
 
+def _alike_premises(item: Conclusion) -> list[Key]:
+    """The premises of the first justification and of those that reach the item the same way.
+
+    One rule with ``any`` options fires once per option that holds (a hip hike and a knee valgus both
+    suggest a limitation): a student reads them as one reason with several signs.
+    """
+    first = item.justifications[0]
+    out: list[Key] = []
+    for just in item.justifications:
+        if (just.rule, just.status, just.evidence) == (first.rule, first.status, first.evidence):
+            out += [k for k in just.because if k not in out]
+    return out
+
+
 def _how(result: Result, c: Conclusion) -> str:
     """How a conclusion was reached, in words."""
     kb = result.kb
@@ -482,7 +498,7 @@ def _how(result: Result, c: Conclusion) -> str:
     if c.status == "indicated" and c.measurement is not None:
         m = c.measurement
         return f"indicated by the {_name(kb, m.finding)} ({_deg(m.value)}, threshold {_deg(m.threshold)})"
-    premises = [_premise(result, k) for k in just.because]
+    premises = [_premise(result, k, c.side) for k in _alike_premises(c)]
     if c.status == "predicted":
         return f"predicted from {_join(premises)}, not measured" if premises else "predicted, not measured"
     return f"inferred from {_join(premises)}" if premises else status_words(c.status)
@@ -518,10 +534,20 @@ def _full_conclusion(result: Result, c: Conclusion, shown: set[Key]) -> _Entry:
 def _justification_notes(result: Result, just: Justification) -> list[str]:
     if just.rule is None:
         return ["stated in the case"]
-    because = ", ".join(key_str(k) for k in just.because) or "no premises"
-    lines = [f"rule {just.rule} ({just.status}, {just.evidence}): because {because}"]
+    lines = [_rule_line(just)]
     lines += [f"  {line}" for line in _citation(just.source)]
     return lines
+
+
+def _rule_line(just: Justification) -> str:
+    """``rule R (status, evidence): because …`` with what was checked absent (which tells apart two firings of
+    one rule, e.g. either pelvic position unrecorded)."""
+    line = f"rule {just.rule} ({just.status}, {just.evidence}): because "
+    line += ", ".join(key_str(k) for k in just.because) or "no premises"
+    for words, keys in (("recorded false", just.recorded_false), ("not recorded", just.not_recorded)):
+        if keys:
+            line += f"; {words}: " + ", ".join(key_str(k) for k in keys)
+    return line
 
 
 def _citation(citation: Citation | None) -> list[str]:
@@ -620,9 +646,7 @@ class _Recommendations:
             for extra in rec.rationale:
                 notes += _citation(extra)
         for r in recs:
-            for just in r.justifications:
-                because = ", ".join(key_str(k) for k in just.because) or "no premises"
-                notes.append(f"{_side_name(r.side)}: rule {just.rule} ({just.status}, {just.evidence}): because {because}")
+            notes += [f"{_side_name(r.side)}: {_rule_line(just)}" for just in r.justifications]
         return notes
 
     def section(self) -> _Section:
