@@ -355,7 +355,7 @@ def test_a_code_object_read_back_is_checked_for_the_shape_generate_gives_it():
     for message, bad in broken.items():
         with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             CompiledEvaluator.from_code(model, bad, real.firings)
-    assert CompiledEvaluator.from_code(model, code(f"    return [{n - 1}, _part12]"), real.firings).firings == real.firings
+    assert CompiledEvaluator.from_code(model, code(f"    return [{n - 1}, _part7, _part12]"), real.firings).firings == real.firings
     with pytest.raises(ValueError, match="^unexpected constant in the evaluator code$"):
         CompiledEvaluator.from_code(model, code("    return b'x'"), real.firings)
     with pytest.raises(ValueError, match="^not a generated evaluator$"):
@@ -367,3 +367,19 @@ def test_a_code_object_read_back_is_checked_for_the_shape_generate_gives_it():
     assert CompiledEvaluator.from_code(model, code("    return [0]"), last).firings == last
     with pytest.raises(ValueError, match="^firing number out of range in the evaluator code$"):
         CompiledEvaluator.from_code(model, code("    return [1]"), last)
+
+
+def test_generated_code_runs_with_only_the_builtins_it_needs():
+    # hipkb.engines.compiled: the generated evaluator (or one read back from the cache) sees set, len and
+    # round and nothing else of Python's builtins: no open, no __import__, even if a damaged entry slipped by.
+    from hipkb.engines.compiled import CompiledEvaluator
+    from hipkb.kb import load_model
+
+    model = load_model()
+    for evaluator in (CompiledEvaluator(model), CompiledEvaluator.from_code(model, CompiledEvaluator(model).code,
+                                                                           CompiledEvaluator(model).firings)):
+        builtins = evaluator._evaluate.__globals__["__builtins__"]
+        assert sorted(builtins) == ["len", "round", "set"]
+        assert "def evaluate(" in evaluator.source  # regenerated for a cached code object
+    with pytest.raises(ValueError, match="^the evaluator code defines no evaluate\\(\\)$"):
+        CompiledEvaluator.from_code(model, compile("def get(F):\n    return []\n", "<cache>", "exec"), ())
