@@ -71,6 +71,7 @@ FAST = [
     "tests/test_condition_rules.py",
     "tests/test_case_rules.py",
     "tests/test_report_rules.py",
+    "tests/test_report_golden.py",
     "tests/test_card_rules.py",
     "tests/test_sensitivity.py",
     "tests/test_sensitivity_rules.py",
