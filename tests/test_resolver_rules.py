@@ -337,3 +337,18 @@ def test_justifications_are_listed_strongest_first_then_by_evidence_and_kb_order
     case = {"findings": {"f1": "left", "f2": "left", "f3": "left", "f4": "left"}}
     s = both_engines(hipkb.load_kb(tmp_path), case).conclusion("s", "left")
     assert s is not None and [j.rule for j in s.justifications] == ["r2", "r3", "r1", "r4"]
+
+
+def test_on_a_full_tie_the_first_any_option_gives_the_assumptions(tmp_path: Path) -> None:
+    # reasoning.md: the strongest justification is chosen by status, evidence, fewest assumptions, "then the
+    # KB's declaration order" -- of rules and, within a rule, of its `any` options. Both options hold here,
+    # each by one assumption (a and b not recorded): the first declared option's assumption is the state's.
+    write_kb(
+        tmp_path,
+        states="- {id: s, label: S}\n",
+        findings=flag("f") + flag("a") + flag("b"),
+        rules=rule("r", "{finding: f}, {any: [{not: a}, {not: b}]}", "s"),
+    )
+    s = both_engines(hipkb.load_kb(tmp_path), {"findings": {"f": "left"}}).conclusion("s", "left")
+    assert s is not None and list(s.assumptions) == [("a", "left")]
+    assert [list(j.assumptions) for j in s.justifications] == [[("a", "left")], [("b", "left")]]
