@@ -21,6 +21,21 @@ ARTICLE = Path(os.environ.get("HIPKB_ARTICLE", REPO.parent / "shared" / "source"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def assert_golden(name: str, text: str, *, test_file: str) -> None:
+    """``text`` equals tests/golden/NAME, a file read by eye when it was written.
+
+    ``UPDATE_GOLDEN=1`` rewrites it (then read ``git diff tests/golden`` before committing).
+    """
+    path = REPO / "tests" / "golden" / name
+    command = f"UPDATE_GOLDEN=1 pytest {test_file}"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run {command} and read the diff"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs from the golden file: if the change is meant, run {command} and read git diff tests/golden"
+    )
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip with ``reason`` unless ``condition``; in CI, fail instead (a missing tool breaks CI)."""
     if condition:

@@ -22,14 +22,13 @@ import networkx as nx
 import pytest
 
 import hipkb
-from conftest import REPO
+from conftest import REPO, assert_golden
 from hipkb.derivation import chain_graph, chain_states, derivation_graph, focus_graph, model_graph, node_id
 from hipkb.errors import ExplainError, GraphvizNotFound, RenderError
 from hipkb.render import render
 from hipkb.render.mermaid import mermaid_text
 from hipkb.sanitize import clean
 
-GOLDEN = REPO / "tests" / "golden"
 SVG = "{http://www.w3.org/2000/svg}"
 DEMO = REPO / "examples" / "demo-01.yaml"
 
@@ -40,14 +39,7 @@ CHAIN = ["pelvis_not_internally_rotating", "inlet_not_closing", "outlet_not_open
 
 
 def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}: run UPDATE_GOLDEN=1 pytest tests/test_render.py and read the diff"
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs from the golden file: if the change is meant, run UPDATE_GOLDEN=1 pytest tests/test_render.py "
-        "and read git diff tests/golden"
-    )
+    assert_golden(name, text, test_file="tests/test_render.py")
 
 
 def svg_nodes(svg: bytes) -> dict[str, str]:

@@ -13,15 +13,11 @@ read ``git diff tests/golden`` before committing.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 import hipkb
-from conftest import REPO
+from conftest import REPO, assert_golden
 from hipkb.answers.report import text_report
-
-GOLDEN = REPO / "tests" / "golden"
 
 CASES = {
     # r3: the pelvis forward on the tested side while IR reads low (confounder and contributor)
@@ -40,14 +36,7 @@ CASES = {
 
 
 def check(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}: run UPDATE_GOLDEN=1 pytest tests/test_report_golden.py"
-    assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs from the golden file: if the change is meant, run UPDATE_GOLDEN=1 pytest "
-        "tests/test_report_golden.py and read git diff tests/golden"
-    )
+    assert_golden(name, text, test_file="tests/test_report_golden.py")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
