@@ -181,15 +181,15 @@ def test_both_engines_skip_a_side_less_assessment_done_on_either_side_and_read_t
 def test_recorded_reads_its_own_finding_on_its_own_side_or_the_other(tmp_path) -> None:
     # reasoning.md: "{recorded: F}: F has a value (true, false or a number) on that side"; kb-format.md:
     # "on: other" reads the condition on the other side. Another finding recorded is not F recorded.
-    from test_semantics import QUOTE, both_engines, write_kb
+    from test_resolver_rules import rule
+    from test_semantics import both_engines, write_kb
 
     write_kb(
         tmp_path,
         states="- {id: s, label: S}\n- {id: o, label: O}\n",
         findings="- {id: f, label: f, type: degrees, range: [0, 90], sided: true, group: measurement}\n"
                  "- {id: g, label: g, type: boolean, sided: true, group: symptom}\n",
-        rules=f"- {{id: r_s, label: r, when: [{{recorded: f}}], then: [s], evidence: coaching-model, source: {QUOTE}}}\n"
-              f"- {{id: r_o, label: r, when: [{{finding: g}}, {{recorded: f, on: other}}], then: [o], evidence: coaching-model, source: {QUOTE}}}\n",
+        rules=rule("r_s", "{recorded: f}", "s") + rule("r_o", "{finding: g}, {recorded: f, on: other}", "o"),
     )
     kb = hipkb.load_kb(tmp_path)
     result = both_engines(kb, {"findings": {"f": {"left": 30}, "g": "right"}})
@@ -203,6 +203,7 @@ def test_recorded_reads_its_own_finding_on_its_own_side_or_the_other(tmp_path) -
 def test_each_comparison_reads_its_own_threshold(tmp_path) -> None:
     # kb-format.md: thresholds are "keyed by the id they decide"; ir_asymmetry-like lower_side reads its own
     # threshold (10) even when another threshold (2) would let a 5-degree difference through.
+    from test_resolver_rules import rule
     from test_semantics import QUOTE, both_engines, write_kb
 
     write_kb(
@@ -213,8 +214,7 @@ def test_each_comparison_reads_its_own_threshold(tmp_path) -> None:
         thresholds=f"- {{id: asym, value: 10, label: t, evidence: clinical-norm, source: {QUOTE}}}\n"
                    f"- {{id: h, value: 2, label: t, evidence: clinical-norm, source: {QUOTE}}}\n"
                    f"- {{id: f, value: 40, label: t, evidence: clinical-norm, source: {QUOTE}}}\n",
-        rules=f"- {{id: r_a, label: r, when: [{{lower_side: f, by_more_than: asym}}], then: [asym], evidence: coaching-model, source: {QUOTE}}}\n"
-              f"- {{id: r_l, label: r, when: [{{finding: f, below: f}}], then: [low], evidence: coaching-model, source: {QUOTE}}}\n",
+        rules=rule("r_a", "{lower_side: f, by_more_than: asym}", "asym") + rule("r_l", "{finding: f, below: f}", "low"),
     )
     kb = hipkb.load_kb(tmp_path)
     result = both_engines(kb, {"findings": {"f": {"left": 30, "right": 35}, "h": {"left": 1}}})
