@@ -8,7 +8,7 @@ of this module pins the scenario format and the coverage report.
 
 from __future__ import annotations
 
-import dataclasses
+from hipkb.record import replace
 import json
 import re
 import shutil
@@ -40,7 +40,7 @@ def _params():
 
 @pytest.mark.parametrize("scenario", list(_params()))
 def test_scenario(scenario):
-    (run,) = run_scenario(dataclasses.replace(scenario, mirror=False), KB)
+    (run,) = run_scenario(replace(scenario, mirror=False), KB)
     assert not run.failures, f"{scenario.title}\n" + "\n".join(run.failures)
 
 

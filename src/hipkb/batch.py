@@ -39,7 +39,6 @@ their JSON differs.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import math
@@ -49,7 +48,7 @@ import random
 import re
 from collections import deque
 from collections.abc import Sized
-from dataclasses import dataclass, field
+from .record import field, fields, record, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence, cast
@@ -88,7 +87,7 @@ _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
 # Items
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class BatchItem:
     """The outcome of one input of a batch: a result, or the error that stopped it.
 
@@ -220,7 +219,7 @@ def assess_many(
     return _parallel(run, cases, workers)
 
 
-@dataclass(frozen=True)
+@record
 class _Run:
     kb: Any
     thresholds: dict[str, float]
@@ -414,7 +413,7 @@ def _ship(run: _Run) -> bytes:
     from .model import KBModel
 
     kb = run.kb
-    model = KBModel(**{f.name: getattr(kb, f.name) for f in dataclasses.fields(KBModel)})
+    model = KBModel(**{f.name: getattr(kb, f.name) for f in fields(KBModel)})
     evaluator = kb.engine("compiled")
     return _dumps((model, marshal.dumps(evaluator.code), evaluator.firings, run.thresholds, run.mdc, run.engine, run.render))
 
@@ -483,7 +482,7 @@ def _init_worker(shipped: bytes, parent: int) -> None:
     from .model import KBModel
 
     model, code, firings, thresholds, mdc, engine, render = pickle.loads(shipped)
-    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in dataclasses.fields(KBModel)})
+    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
     object.__setattr__(kb, "_evaluator", CompiledEvaluator.from_code(kb, marshal.loads(code), firings))
     _WORKER["run"] = _Run(kb, thresholds, mdc, engine, render)
     # Everything here so far (inherited from a forked parent, or loaded) lives as
@@ -552,7 +551,7 @@ MAX_CELL = 200
 MAX_TABLE_BYTES = 512 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class TableRow:
     """One row of a cohort CSV file (:func:`read_table`): a case, read and checked when it is assessed.
 
@@ -607,7 +606,7 @@ class TableRow:
             errors.sort(key=lambda e: 0 if "fields" in e.message else 1)
             raise CaseError.collect(errors)
         assert case is not None
-        return dataclasses.replace(case, path=f"{self.path}:{self.line}")
+        return replace(case, path=f"{self.path}:{self.line}")
 
 
 def _named(error: CaseError, names: Mapping[int, str], path: str, line: int) -> CaseError:
@@ -835,7 +834,7 @@ def sample_cases(kb: Any, count: int, *, seed: int = 0, always: Iterable[str] = 
     return out
 
 
-@dataclass(frozen=True)
+@record
 class Mismatch:
     """A case on which the compiled evaluator and the experta engine give different JSON."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from .record import field, record
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -41,7 +41,7 @@ MAX_ERRORS = 20
 MAX_MAGNITUDE = 1e9
 
 
-@dataclass(frozen=True)
+@record
 class Case:
     """A validated case. ``findings`` maps (finding id, side) to a number or bool; read-only."""
 

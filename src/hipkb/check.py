@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from .record import record
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -121,7 +121,7 @@ def _clip(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
+@record
 class CheckReport:
     """The outcome of :func:`check_kb`: problems sorted by place, errors first."""
 

@@ -20,7 +20,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 from typing import Any, Iterable, Iterator
 
 from .case import Key
@@ -32,7 +32,7 @@ from .scenario import ScenarioRun
 __all__ = ["RuleCoverage", "BranchCoverage", "Coverage", "measure", "fired", "text_report"]
 
 
-@dataclass(frozen=True)
+@record
 class RuleCoverage:
     """One inference rule and the scenario runs that fired it, on which sides."""
 
@@ -45,7 +45,7 @@ class RuleCoverage:
         return bool(self.runs)
 
 
-@dataclass(frozen=True)
+@record
 class BranchCoverage:
     """One option of an ``any`` condition (``condition`` indexes the rule's ``when``)."""
 
@@ -63,7 +63,7 @@ class BranchCoverage:
         return self.rule.when[self.condition].options[self.option].describe()
 
 
-@dataclass(frozen=True)
+@record
 class Coverage:
     """Coverage of a KB's inference rules by a set of scenario runs."""
 

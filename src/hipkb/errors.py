@@ -19,7 +19,7 @@ Control characters from file names or input never break the line:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from .record import record
 from typing import Iterable, Mapping, Sequence
 
 __all__ = [
@@ -74,7 +74,7 @@ def suggest(name: str, candidates: Iterable[str], *, aliases: Mapping[str, str] 
     return f"did you mean {spelled[close[0]]!r}?" if close else None
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     """A place in a file: 1-based line and column; either may be unknown."""
 

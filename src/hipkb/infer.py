@@ -17,10 +17,9 @@ disagreement.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from .record import field, fields, record
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -50,7 +49,7 @@ __all__ = ["KnowledgeBase", "load_kb", "assess", "resolve", "CaseInput"]
 CaseInput = Mapping[str, Any] | str | Path | Case
 
 
-@dataclass(frozen=True)
+@record
 class KnowledgeBase(KBModel):
     """A loaded knowledge base that can assess cases. Immutable and thread-safe.
 
@@ -68,7 +67,7 @@ class KnowledgeBase(KBModel):
 
     @classmethod
     def from_model(cls, model: KBModel) -> KnowledgeBase:
-        kb = cls(**{f.name: getattr(model, f.name) for f in dataclasses.fields(KBModel)})
+        kb = cls(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
         object.__setattr__(kb, "_evaluator", CompiledEvaluator(model))
         return kb
 
@@ -115,7 +114,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     from .kbcache import load as load_cached
 
     model, evaluator = load_cached(path)
-    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in dataclasses.fields(KBModel)})
+    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
     object.__setattr__(kb, "_evaluator", evaluator)
     return kb
 
@@ -178,7 +177,7 @@ def assess(
 # The resolver
 
 
-@dataclass
+@record(frozen=False)
 class _Candidate:
     """One justification the engine found: a branch in a context concluding ``key``."""
 
@@ -189,7 +188,7 @@ class _Candidate:
     states: tuple[Key, ...]  # the state premises (findings are always established)
 
 
-@dataclass
+@record(frozen=False)
 class _Info:
     """What an item gets from its strongest justification."""
 

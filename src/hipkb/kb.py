@@ -18,7 +18,7 @@ from __future__ import annotations
 import graphlib
 import math
 import re
-from dataclasses import dataclass
+from .record import record
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -58,7 +58,7 @@ FILES: dict[str, str] = {
 MANIFEST = "manifest.yaml"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One thing wrong with a KB: an error or a warning, with its place."""
 

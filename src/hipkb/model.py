@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from .record import field, record
 from types import MappingProxyType
 from typing import Iterable, Literal, Mapping, Optional, Sequence, TypeGuard, TypeVar, cast
 
@@ -135,7 +135,7 @@ def weaker_evidence(own: str, other: str) -> str:
 # Plain KB items
 
 
-@dataclass(frozen=True)
+@record
 class Citation:
     """Where a claim comes from: a quote, an outside reference, or interpretation."""
 
@@ -152,7 +152,7 @@ class Citation:
         return {"ref": self.ref, "quote": self.quote, "note": self.note, "interpretation": self.interpretation}
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     id: str
     kind: str
@@ -160,7 +160,7 @@ class Source:
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Entity:
     id: str
     label: str
@@ -171,7 +171,7 @@ class Entity:
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class State:
     """A state of the hip, pelvis or test that can hold (per side) in a case.
 
@@ -197,7 +197,7 @@ class State:
         return self.tested_by is not None or bool(self.indicated_by)
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     id: str
     label: str
@@ -214,7 +214,7 @@ class Finding:
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Threshold:
     id: str
     value: float
@@ -233,7 +233,7 @@ class Threshold:
 # Conditions
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """What a condition reads: recorded findings, established states, thresholds.
 
@@ -246,7 +246,7 @@ class Facts:
     thresholds: Mapping[str, float]
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """A reading compared with a threshold by one condition.
 
@@ -266,7 +266,7 @@ class Reading:
         return self.value - self.threshold
 
 
-@dataclass(frozen=True)
+@record
 class Match:
     """How a condition (or a whole branch) held: the facts it used."""
 
@@ -286,7 +286,7 @@ class Match:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Failure:
     """Why a condition does not hold on a side: the first fact in its way.
 
@@ -307,7 +307,7 @@ _NEGATIVE = ("absent", "not", "unassessed")
 ConditionKind = Literal["state", "finding", "lower_side", "recorded", "absent", "not", "unassessed", "any"]
 
 
-@dataclass(frozen=True)
+@record
 class Condition:
     """One condition of a rule, evaluated in a context (a side, or no side).
 
@@ -580,7 +580,7 @@ def _number(value: object) -> TypeGuard[float]:
 # Rules
 
 
-@dataclass(frozen=True)
+@record
 class Branch:
     """One conjunction of a rule: its ``any`` conditions expanded to one option each.
 
@@ -637,7 +637,7 @@ class Branch:
         return frozenset(c.ref or "" for c in self.conditions if c.compares)
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A unit of inference: all ``when`` conditions → every id in ``then``.
 
@@ -663,7 +663,7 @@ class Rule:
         return tuple(Branch(self, i, combo) for i, combo in enumerate(combos))
 
 
-@dataclass(frozen=True)
+@record
 class Link:
     id: str
     label: str
@@ -675,7 +675,7 @@ class Link:
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Address:
     """What a recommendation acts on (a state or finding) and how, in the article's words."""
 
@@ -686,7 +686,7 @@ class Address:
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Recommendation:
     id: str
     kind: str
@@ -716,7 +716,7 @@ def _frozen(tables: Mapping[str, Mapping[str, object]], name: str, kind: type[_T
     return cast("Mapping[str, _T]", MappingProxyType(dict(tables[name])))
 
 
-@dataclass(frozen=True)
+@record
 class KBModel:
     """A loaded, validated knowledge base: read-only tables and derived indexes.
 

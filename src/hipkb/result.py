@@ -1,6 +1,6 @@
 """The immutable result of assessing one case, and its JSON shape.
 
-Everything here is read-only all the way down (frozen dataclasses, tuples,
+Everything here is read-only all the way down (frozen records, tuples,
 read-only mappings): nothing a caller does to a result reaches the KB or
 another result. ``Result.to_dict()`` is the JSON of ``hipkb assess --format
 json`` (``schema_version`` 2, schema in ``hipkb/schemas/result.schema.json``).
@@ -25,7 +25,7 @@ hipkb.errors.UnknownId: unknown id 'ir_limitd' (did you mean 'ir_limited'?)
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from .record import field, record
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
@@ -71,7 +71,7 @@ def _key_dict(key: Key) -> dict[str, Any]:
     return {"id": key[0], "side": key[1]}
 
 
-@dataclass(frozen=True)
+@record
 class Measurement:
     """A reading against its threshold: how far, and whether within measurement error.
 
@@ -100,7 +100,7 @@ class Measurement:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Justification:
     """One way an item was reached: a rule (None for a state given in the case) and what it rested on."""
 
@@ -128,7 +128,7 @@ class Justification:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Conclusion:
     """A state that holds in the case, on a side (or on none)."""
 
@@ -164,7 +164,7 @@ class Conclusion:
         }
 
 
-@dataclass(frozen=True)
+@record
 class RecommendationResult:
     """A recommendation called for by the case, on a side (or on none).
 
@@ -207,7 +207,7 @@ class RecommendationResult:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Disagreement:
     """Opposite states that both followed on a side; the stronger stayed.
 
@@ -234,7 +234,7 @@ class Disagreement:
 Item = Conclusion | RecommendationResult
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     """Everything the engine concluded for one case. Immutable.
 

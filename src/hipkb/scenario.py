@@ -26,7 +26,7 @@ why`` marks behaviour the engine is known to get wrong. ``pytest`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from .record import field, record, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -59,7 +59,7 @@ _EVIDENCE = ("clinical-norm", "assessor", "coaching-model", "interpretation")
 _SWAP: dict[Side, Side] = {"left": "right", "right": "left", None: None}
 
 
-@dataclass(frozen=True)
+@record
 class Expected:
     """One expected (or expected-absent) item on one side."""
 
@@ -83,7 +83,7 @@ class Expected:
         return key_str(self.key)
 
 
-@dataclass(frozen=True)
+@record
 class ExpectedDisagreement:
     """Opposite states that must meet: ``kept`` (None when both go) and ``dropped``."""
 
@@ -96,7 +96,7 @@ class ExpectedDisagreement:
         return f"{kept} kept over {', '.join(key_str(k) for k in self.dropped)}"
 
 
-@dataclass(frozen=True)
+@record
 class Scenario:
     """A parsed, validated scenario file."""
 
@@ -145,7 +145,7 @@ class Scenario:
         )
 
 
-@dataclass(frozen=True)
+@record
 class ScenarioRun:
     """One run of a scenario (or of its mirror image) and what did not match."""
 

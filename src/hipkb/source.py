@@ -37,7 +37,7 @@ import json.scanner
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -85,7 +85,7 @@ def _loader_class() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass
+@record(frozen=False)
 class Document:
     """Parsed data plus the file position of every value and key."""
 

@@ -39,7 +39,7 @@ the drop, it is not further evidence for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import field, record
 from typing import Any, Iterable
 
 from ..errors import ExplainError
@@ -98,7 +98,7 @@ _RIBCAGE_READING = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Argument:
     """One argument for or against a contributor: words, the source, the findings behind it."""
 
@@ -114,7 +114,7 @@ class Argument:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Contributor:
     """One contributor to limited IR on one side, with its standing and the arguments.
 

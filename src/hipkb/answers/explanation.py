@@ -30,7 +30,7 @@ hipkb.errors.UnknownId: unknown id 'ir_limitd' (did you mean 'ir_limited'?)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from typing import Any, Literal, Union
 
 from ..errors import ExplainError, suggest
@@ -51,7 +51,7 @@ Answer = Union[HowAnswer, WhyAnswer, WhyNotAnswer]
 _TITLES = {"how": "How", "why": "Why", "why-not": "Why not"}
 
 
-@dataclass(frozen=True)
+@record
 class Explanation:
     """An answer to how / why / why-not about one item, on one or more sides.
 

@@ -21,7 +21,7 @@ Posterior hip capsule closed (left) — indicated, coaching-model
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from typing import Any
 
 from ..model import Key, flatten
@@ -33,7 +33,7 @@ from .words import Line, render
 __all__ = ["Step", "HowAnswer", "how", "render"]
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One fact of a derivation, listed once: a state, a recommendation or an entered finding."""
 
@@ -61,7 +61,7 @@ class Step:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class HowAnswer:
     """The derivation of one item on one side: its steps (each once, depth first) and its lines."""
 

@@ -18,7 +18,7 @@ the practice grader all read the programme from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 
 from ..model import Side
 from ..result import RecommendationResult, Result
@@ -42,7 +42,7 @@ _MEASURE_FIRST = "assess_supine_hip_ir"
 _REFERRAL = "refer_for_fai_evaluation"
 
 
-@dataclass(frozen=True)
+@record
 class Programme:
     """The programme on one side.
 

@@ -30,7 +30,7 @@ Bottom line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from ..record import field, record
 from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
@@ -237,7 +237,7 @@ def _conclusion(result: Result, item_id: str, side: Side) -> Conclusion | None:
 # The bottom line
 
 
-@dataclass(frozen=True)
+@record
 class BottomLine:
     """The bottom line for one side (``None``: what belongs to no side): at most four lines."""
 
@@ -365,20 +365,20 @@ def _next_line(result: Result, side: Side, prog: object) -> str | None:
 # The body: a small document model, rendered as text or Markdown
 
 
-@dataclass
+@record(frozen=False)
 class _Entry:
     text: str
     notes: list[str] = field(default_factory=list)
     number: str | None = None
 
 
-@dataclass
+@record(frozen=False)
 class _Group:
     title: str
     entries: list[_Entry] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class _Section:
     title: str
     items: list[_Entry | _Group] = field(default_factory=list)

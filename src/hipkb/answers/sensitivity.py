@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
+from ..record import field, record
 from typing import Any, Literal, Mapping, TypeGuard
 
 from ..infer import KnowledgeBase
@@ -79,7 +79,7 @@ _PHRASES = {
 _OP_WORDS = {"below": "below", "above": "above", "at_least": "at", "at_most": "at"}
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """A conclusion (``kind`` ``state``) or recommendation that appears or goes."""
 
@@ -99,7 +99,7 @@ class Change:
         return {"id": self.id, "side": self.side, ("appears" if self.appears else "goes"): True}
 
 
-@dataclass(frozen=True)
+@record
 class TippingPoint:
     """One reading at which something appears or goes (see the module docstring for ``op``).
 
@@ -134,7 +134,7 @@ class TippingPoint:
         }
 
 
-@dataclass(frozen=True)
+@record
 class EnteredReading:
     """A degrees reading entered in the case, and the range it may take."""
 
@@ -146,7 +146,7 @@ class EnteredReading:
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class Sensitivity:
     """Every tipping value of a result: ``tipping`` in a fixed order (side, finding, distance)."""
 

@@ -21,7 +21,7 @@ stops being, within its measurement error of its threshold.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from ..record import field, record
 from typing import Any, Mapping
 
 from ..case import Case
@@ -37,7 +37,7 @@ __all__ = ["Difference", "BorderlineChange", "WhatIf", "what_if", "parse_change"
 Value = float | bool | None
 
 
-@dataclass(frozen=True)
+@record
 class Difference:
     """A conclusion or recommendation that appears, goes, or changes status or evidence.
 
@@ -58,7 +58,7 @@ class Difference:
                 "before": side(self.before), "after": side(self.after)}
 
 
-@dataclass(frozen=True)
+@record
 class BorderlineChange:
     """A reading that becomes (``after``) or stops being (``before``) borderline against a threshold."""
 
@@ -77,7 +77,7 @@ class BorderlineChange:
                 "borderline_before": self.before, "borderline_after": self.after}
 
 
-@dataclass(frozen=True)
+@record
 class WhatIf:
     """A case and the same case with some findings changed: what appears, goes and changes."""
 

@@ -23,7 +23,7 @@ Causes in the model that do not hold:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from typing import Any
 
 from ..model import Key, Side
@@ -42,7 +42,7 @@ _MARKS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Cause:
     """A cause of the item in the KB's model, on the item's side, and whether it holds."""
 
@@ -57,7 +57,7 @@ class Cause:
                 "text": self.text, "links": list(self.links)}
 
 
-@dataclass(frozen=True)
+@record
 class WhyAnswer:
     """Why one item holds on one side (or, for limited IR, why it is or is not limited there)."""
 

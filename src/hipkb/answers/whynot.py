@@ -30,7 +30,7 @@ a state only an assessor can state, an opposite that outweighs it).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from ..record import record
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import ExplainError
@@ -57,7 +57,7 @@ MAX_VERIFIED = 24
 Alternative = frozenset["Change"]
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Change:
     """One change to an entered finding: ``op`` is below, at_least, observed or recorded_false.
 
@@ -106,7 +106,7 @@ class Change:
         return (kb.position("findings").get(self.finding, 0), side_rank(self.side), OPS.index(self.op), self.value or 0.0)
 
 
-@dataclass(frozen=True)
+@record
 class RuleCheck:
     """One rule (one option of its ``any``) that could conclude the item, in one context."""
 
@@ -136,7 +136,7 @@ class RuleCheck:
                 "fired": self.fired, "failure": failure}
 
 
-@dataclass(frozen=True)
+@record
 class WhyNotAnswer:
     """Why an item does not hold on one side (or that it does), and what would make it hold."""
 

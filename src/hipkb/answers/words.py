@@ -18,7 +18,7 @@ assumption: not recorded), "it is not the case that" (recorded false),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ExplainError
@@ -230,7 +230,7 @@ def cite(kb: KBModel, citation: Citation | None) -> list[str]:
 MAX_INDENT = 12
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     """One line of an answer: its depth, its words, and whether only ``--detail full`` shows it."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def check(directory: Path | None, strict: bool, article: Path | None, verify_eng
     return code
 
 
-@dataclass(frozen=True)
+@record
 class CaseMismatch:
     """A case on which the engines differ: each conclusion or recommendation (id, side) that differs, and how."""
 
@@ -103,7 +103,7 @@ class CaseMismatch:
         return f"{self.case}: the engines differ on {shown}" + (f"; and {more} more" if more > 0 else "")
 
 
-@dataclass(frozen=True)
+@record
 class EngineComparison:
     """Both engines run on the scenario cases and on generated ones; every case they differ on."""
 

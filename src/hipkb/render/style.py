@@ -13,7 +13,7 @@ the legend lists the looks a drawing uses, in the fixed order below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import record
 
 from ..answers.words import KIND_TITLES
 
@@ -32,7 +32,7 @@ __all__ = [
 FONT = "Helvetica"
 
 
-@dataclass(frozen=True)
+@record
 class NodeLook:
     shape: str
     fill: str
@@ -43,7 +43,7 @@ class NodeLook:
     border: str = "#4d4d4d"
 
 
-@dataclass(frozen=True)
+@record
 class EdgeLook:
     style: str  # solid | dashed | dotted | bold
     color: str

@@ -29,7 +29,7 @@ and its own escaping.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from ..record import field, record, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from ..errors import ExplainError, RenderError, suggest
@@ -49,7 +49,7 @@ DETAILS: tuple[str, ...] = ("brief", "full")
 _REFERRAL = "refer_for_fai_evaluation"
 
 
-@dataclass(frozen=True)
+@record
 class VNode:
     """One box: ``title`` (bold when ``rows`` follow), small ``notes``, list ``rows``."""
 
@@ -66,7 +66,7 @@ class VNode:
     rank: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class VEdge:
     tail: str
     head: str
@@ -76,7 +76,7 @@ class VEdge:
     constraint: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class View:
     """A picture ready to write: nodes, edges, side clusters, legend, direction."""
 
@@ -157,7 +157,7 @@ def _ruled(rules: Iterable[str | None]) -> tuple[str, ...]:
 # Shared building blocks
 
 
-@dataclass
+@record(frozen=False)
 class _Builder:
     """Collects nodes and merged edges in insertion order."""
 

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from ..record import field, record
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -39,7 +39,7 @@ POLARITY_WORDS = {"+": "observed", "-": "not observed", "below": "below", "at_le
 _FLIP = {"+": "-", "-": "+", "below": "at_least", "at_least": "below"}
 
 
-@dataclass(frozen=True)
+@record
 class Example:
     """A small case: findings (key → value) and states the assessor gives."""
 

@@ -47,7 +47,7 @@ entry is not graded; an empty list means "none".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from ..record import field, record, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping, Sequence
@@ -94,7 +94,7 @@ def contributor_ids() -> tuple[str, ...]:
 # Reading an answers file
 
 
-@dataclass(frozen=True)
+@record
 class Answers:
     """A student's answers: per section, side → the answer (ids; None for next_assessment "none")."""
 
@@ -257,7 +257,7 @@ def read_answers(path: str | Path, kb: KBModel) -> Answers:
 # Grading
 
 
-@dataclass(frozen=True)
+@record
 class GradedItem:
     """One graded answer: the section and side, what was given and expected, the grade and why.
 
@@ -297,7 +297,7 @@ class GradedItem:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Grade:
     """The graded items of one answers file and the score."""
 

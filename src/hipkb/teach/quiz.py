@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from dataclasses import dataclass
+from ..record import record
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import InputError, suggest
@@ -60,7 +60,7 @@ _KIND_WORDS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Cited:
     """Where a question's answer comes from: the article's words, or an outside reference.
 
@@ -76,7 +76,7 @@ class Cited:
         return {"ref": self.ref, "quote": self.quote}
 
 
-@dataclass(frozen=True)
+@record
 class Question:
     """One multiple-choice question. ``answer`` is one of ``choices``.
 
@@ -132,7 +132,7 @@ class Question:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Quiz:
     """A quiz: its questions in order, and the seed that chose them."""
 
@@ -202,7 +202,7 @@ def _md(text: str) -> str:
 # Drafts: a question before the seed picks its distractors and order
 
 
-@dataclass(frozen=True)
+@record
 class _Draft:
     id: str
     kind: str
