@@ -48,12 +48,12 @@ import random
 import re
 from collections import deque
 from collections.abc import Sized
-from .record import field, fields, record, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence, cast
 
 from .errors import CaseError, HipkbError, InputError, suggest
+from .record import field, fields, record, replace
 
 if TYPE_CHECKING:
     from .case import Case

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from .record import field, record
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, TypeVar
 
 from .errors import CaseError, suggest
 from .model import SIDES, KBModel, Key, is_side, key_str
+from .record import field, record
 from .source import Document, read_document
 
 __all__ = ["Case", "parse_case", "load_case", "check_threshold", "check_mdc", "Key", "key_str", "MAX_ERRORS"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from .record import record
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -25,6 +24,7 @@ from .errors import InputError, KBError, Location
 from .kb import FILES, Problem, bundled_kb_path, read_kb
 from .model import KBModel as KnowledgeBase
 from .model import Citation, Entity, Finding, Link, Rule, State, Threshold, flatten
+from .record import record
 from .source import Document, read_document
 
 __all__ = ["CheckReport", "Article", "check_kb", "unused_ids", "check_quotes", "text_report", "MIN_PIECE"]

@@ -20,10 +20,10 @@ True
 
 from __future__ import annotations
 
-from .record import record
 from typing import Any, Iterable, Iterator
 
 from .case import Key
+from .record import record
 from .result import Conclusion, RecommendationResult
 from .model import KBModel as KnowledgeBase
 from .model import SIDES, Condition, Rule, Side

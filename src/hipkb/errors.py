@@ -18,9 +18,9 @@ Control characters from file names or input never break the line:
 
 from __future__ import annotations
 
-import difflib
-from .record import record
 from typing import Iterable, Mapping, Sequence
+
+from .record import record
 
 __all__ = [
     "HipkbError",
@@ -67,6 +67,8 @@ def suggest(name: str, candidates: Iterable[str], *, aliases: Mapping[str, str] 
     if key in names and names[key] in pool:
         return f"did you mean {names[key]!r}?"
     spelled = {**{c: c for c in pool}, **{a: t for a, t in sorted(names.items()) if t in pool}}
+    import difflib  # here, not at import: ~1 ms of every cold start, needed only on an error
+
     close = difflib.get_close_matches(key, list(spelled), n=1, cutoff=0.6)
     if not close:
         # a containment guess only from a few characters up: 'x' is in everything

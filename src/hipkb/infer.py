@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from .record import field, fields, record
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -42,6 +41,7 @@ from .model import (
     status_rank,
     weaker_evidence,
 )
+from .record import field, fields, record
 from .result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result, side_rank
 
 __all__ = ["KnowledgeBase", "load_kb", "assess", "resolve", "CaseInput"]

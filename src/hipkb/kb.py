@@ -18,7 +18,6 @@ from __future__ import annotations
 import graphlib
 import math
 import re
-from .record import record
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -40,6 +39,7 @@ from .model import (
     Threshold,
     flatten,
 )
+from .record import record
 from .source import Document, read_document
 
 __all__ = ["Problem", "load_model", "read_kb", "bundled_kb_path", "FILES", "FIELDS", "ID_PATTERN"]

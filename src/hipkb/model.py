@@ -23,11 +23,11 @@ True
 from __future__ import annotations
 
 import math
-from .record import field, record
 from types import MappingProxyType
 from typing import Iterable, Literal, Mapping, Optional, Sequence, TypeGuard, TypeVar, cast
 
 from .errors import Location
+from .record import field, record
 
 __all__ = [
     "SIDES",

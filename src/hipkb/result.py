@@ -25,13 +25,13 @@ hipkb.errors.UnknownId: unknown id 'ir_limitd' (did you mean 'ir_limited'?)
 from __future__ import annotations
 
 import importlib
-from .record import field, record
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from .case import Case
 from .errors import UnknownId, suggest
 from .model import SIDES, Citation, KBModel, Key, Side, key_str
+from .record import field, record
 
 if TYPE_CHECKING:
     import networkx  # type: ignore[import-untyped]  # networkx ships no type hints

@@ -26,7 +26,6 @@ why`` marks behaviour the engine is known to get wrong. ``pytest`` and
 
 from __future__ import annotations
 
-from .record import field, record, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -35,6 +34,7 @@ from .engines import EngineName
 from .errors import InputError, Location, suggest
 from .infer import KnowledgeBase, assess
 from .model import SIDES, STATUSES, Side, is_side
+from .record import field, record, replace
 from .result import Conclusion, Result
 from .source import Document, read_document
 

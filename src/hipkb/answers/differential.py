@@ -39,11 +39,11 @@ the drop, it is not further evidence for it.
 
 from __future__ import annotations
 
-from ..record import field, record
 from typing import Any, Iterable
 
 from ..errors import ExplainError
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
+from ..record import field, record
 from ..result import Conclusion, Justification, Result
 from ..sanitize import clean
 from . import words

@@ -30,11 +30,11 @@ hipkb.errors.UnknownId: unknown id 'ir_limitd' (did you mean 'ir_limited'?)
 
 from __future__ import annotations
 
-from ..record import record
 from typing import Any, Literal, Union
 
 from ..errors import ExplainError, suggest
 from ..model import SIDES, Side
+from ..record import record
 from ..result import Result
 from ..sanitize import clean
 from . import words

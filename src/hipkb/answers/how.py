@@ -21,10 +21,10 @@ Posterior hip capsule closed (left) — indicated, coaching-model
 
 from __future__ import annotations
 
-from ..record import record
 from typing import Any
 
 from ..model import Key, flatten
+from ..record import record
 from ..result import Conclusion, Justification, RecommendationResult, Result
 from ..sanitize import clean
 from . import words

@@ -18,9 +18,8 @@ the practice grader all read the programme from here.
 
 from __future__ import annotations
 
-from ..record import record
-
 from ..model import Side
+from ..record import record
 from ..result import RecommendationResult, Result
 
 __all__ = ["PROGRAMME_IDS", "Programme", "programme"]

@@ -30,10 +30,10 @@ Bottom line
 from __future__ import annotations
 
 import re
-from ..record import field, record
 from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from ..model import SIDES, Citation, KBModel, Key, Side, key_str
+from ..record import field, record
 from ..sanitize import clean
 from .programme import programme
 from .words import evidence_words, kind_title, status_words

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from ..record import field, record
 from typing import Any, Literal, Mapping, TypeGuard
 
 from ..infer import KnowledgeBase
 from ..model import SIDES, Key, KBModel, Side, other_side
+from ..record import field, record
 from ..result import Result, side_rank
 from ..sanitize import clean
 from .programme import programme

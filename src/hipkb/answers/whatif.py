@@ -21,12 +21,12 @@ stops being, within its measurement error of its threshold.
 from __future__ import annotations
 
 import math
-from ..record import field, record
 from typing import Any, Mapping
 
 from ..case import Case
 from ..errors import ExplainError, InputError, UnknownId, suggest
 from ..model import SIDES, KBModel, Key, Side, key_str
+from ..record import field, record
 from ..result import Conclusion, RecommendationResult, Result, side_rank
 from ..sanitize import clean
 from . import words

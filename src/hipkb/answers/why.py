@@ -23,10 +23,10 @@ Causes in the model that do not hold:
 
 from __future__ import annotations
 
-from ..record import record
 from typing import Any
 
 from ..model import Key, Side
+from ..record import record
 from ..result import Conclusion, Justification, RecommendationResult, Result
 from ..sanitize import clean
 from . import words

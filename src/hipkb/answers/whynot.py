@@ -30,12 +30,12 @@ a state only an assessor can state, an opposite that outweighs it).
 from __future__ import annotations
 
 import itertools
-from ..record import record
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import ExplainError
 from ..graphs import components
 from ..model import SIDES, Branch, Condition, Facts, Failure, KBModel, Key, Side, other_side, status_rank
+from ..record import record
 from ..result import Conclusion, Disagreement, Result, side_rank
 from ..sanitize import clean
 from . import words

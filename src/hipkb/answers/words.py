@@ -18,11 +18,11 @@ assumption: not recorded), "it is not the case that" (recorded false),
 
 from __future__ import annotations
 
-from ..record import record
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ExplainError
 from ..model import Citation, KBModel, Key
+from ..record import record
 from ..sanitize import clean
 
 if TYPE_CHECKING:

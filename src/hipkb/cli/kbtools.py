@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from ..record import record
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..sanitize import json_text
-
 from ..errors import InputError
 from ..model import KBModel, Side, key_str
-from ..sanitize import clean
+from ..record import record
+from ..sanitize import clean, json_text
 from .common import cli, kb_option, load
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -13,9 +13,8 @@ the legend lists the looks a drawing uses, in the fixed order below.
 
 from __future__ import annotations
 
-from ..record import record
-
 from ..answers.words import KIND_TITLES
+from ..record import record
 
 __all__ = [
     "FONT",

@@ -29,11 +29,11 @@ and its own escaping.
 
 from __future__ import annotations
 
-from ..record import field, record, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from ..errors import ExplainError, RenderError, suggest
 from ..model import SIDES, Side
+from ..record import field, record, replace
 from .style import EDGE_LOOKS, GROUP_TITLES, KIND_TITLES, NODE_LOOKS, status_words
 
 if TYPE_CHECKING:

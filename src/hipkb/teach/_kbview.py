@@ -22,11 +22,11 @@ True
 from __future__ import annotations
 
 import math
-from ..record import field, record
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from ..model import Branch, Facts, KBModel, Key, Side
+from ..record import field, record
 
 __all__ = ["Example", "KBView", "POLARITY_WORDS"]
 

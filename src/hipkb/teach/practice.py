@@ -47,13 +47,13 @@ entry is not graded; an empty list means "none".
 
 from __future__ import annotations
 
-from ..record import field, record, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from ..errors import InputError, suggest
 from ..model import SIDES, Citation, KBModel, Key, Side
+from ..record import field, record, replace
 from ..result import RecommendationResult, Result
 from ..sanitize import clean
 from ..source import Document, read_document

@@ -34,11 +34,11 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from ..record import record
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import InputError, suggest
 from ..model import Branch, Citation, Facts, KBModel, Side
+from ..record import record
 from ..sanitize import clean
 from ._kbview import POLARITY_WORDS, Example, KBView
 
