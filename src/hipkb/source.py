@@ -37,14 +37,15 @@ import json.scanner
 import os
 import re
 import stat
-from .record import field, record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import yaml_subset
+from .errors import HipkbError, InputError, Location
+from .record import field, record
+
 if TYPE_CHECKING:
     import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
-
-from .errors import HipkbError, InputError, Location
 
 __all__ = ["Document", "parse_text", "read_document", "MAX_BYTES", "MAX_DEPTH"]
 
@@ -73,7 +74,7 @@ _BOMS = (
 
 
 def _yaml() -> Any:
-    """PyYAML, imported on first use (~15 ms): a JSON case or a cached KB never needs it."""
+    """PyYAML, imported on first use (~11 ms): a JSON case, a case in the common subset or a cached KB never needs it."""
     import yaml
 
     return yaml
@@ -245,7 +246,50 @@ def _yaml_scalar(loader: Any, event: yaml.ScalarEvent, *, as_key: bool) -> Any:
 
 
 def _parse_yaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
-    """(data, marks, found a document) from YAML text; raises _Fail."""
+    """(data, marks, found a document) from YAML text; raises _Fail.
+
+    Text in the common subset (:mod:`hipkb.yaml_subset`) is read without
+    PyYAML, to the same data, marks and errors; anything else goes to PyYAML.
+    """
+    found = yaml_subset.events(text)
+    if found is not None:
+        return _parse_subset(found)
+    return _parse_with_pyyaml(text)
+
+
+def _parse_subset(found: list[yaml_subset.Event]) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
+    """(data, marks, True) from the events of a text in the subset; raises _Fail as the PyYAML reading would."""
+    tree = _Tree()
+    for event in found:
+        kind = event[0]
+        if kind == "key":
+            _, key, line, column = event  # type: ignore[misc]
+            tree.key(key, line, column)
+        elif kind == "scalar":
+            _, text, how, line, column = event  # type: ignore[misc]
+            tree.value(_subset_scalar(text, how, line, column), line, column)
+        elif kind == "end":
+            tree.close()
+        else:
+            _, line, column = event  # type: ignore[misc]
+            tree.open({} if kind in ("map", "flowmap") else [], line, column)
+    return tree.root, tree.marks, True
+
+
+def _subset_scalar(text: str, how: str, line: int, column: int) -> Any:
+    """A subset scalar's value, by the rules :func:`_yaml_scalar` applies to the same plain or quoted text."""
+    if how == "number":
+        number = _number(text, line, column)
+        return text if number is None else number
+    if how == "bool":
+        return _BOOLEANS[text.lower()]
+    if how == "null":
+        return None
+    return text
+
+
+def _parse_with_pyyaml(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]], bool]:
+    """(data, marks, found a document) from YAML text, read by PyYAML; raises _Fail."""
     tree = _Tree()
     loader = None
     yaml = _yaml()
