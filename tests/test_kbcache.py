@@ -216,9 +216,9 @@ def _write_entry(entry: Path, payload_obj, *, mode=0o600):
 def _poison(entry: Path, *, mode=0o600):
     """A well-formed entry for the right key whose data says something else: a wrong result if it were used."""
     _, payload = _entry_parts(entry)
-    fmt, key, files, docs, manifest, code, firings = payload
-    text = marshal.dumps(docs).replace(b"Hip internal rotation limited", b"POISONED internal rotation xx")
-    _write_entry(entry, (fmt, key, files, marshal.loads(text), manifest, code, firings), mode=mode)
+    fmt, key, shown, name, version, tables, code, firings = payload
+    text = marshal.dumps(tables).replace(b"Hip internal rotation limited", b"POISONED internal rotation xx")
+    _write_entry(entry, (fmt, key, shown, name, version, marshal.loads(text), code, firings), mode=mode)
 
 
 @pytest.mark.parametrize("damage", [
@@ -250,36 +250,81 @@ def test_a_damaged_entry_is_rebuilt_silently(cache, damage):
     assert rebuilt.read_bytes() == raw  # written again, whole
 
 
-@pytest.mark.parametrize("tamper", ["set in the data", "bytes in the marks", "missing file", "bad firings", "deep nesting"])
+@pytest.mark.parametrize("tamper", [
+    "set in the tables", "unknown class", "too few fields", "missing table", "id not text", "bad firings",
+    "deep nesting", "name not text",
+])
 def test_a_malformed_entry_with_a_valid_digest_is_rebuilt(cache, tamper):
     hipkb.load_kb()
     [entry] = _entries(cache)
-    _, (fmt, key, files, docs, manifest, code, firings) = _entry_parts(entry)
-    docs = list(docs)
-    if tamper == "set in the data":
-        docs[0] = ({"states": {1, 2}}, docs[0][1])
-    elif tamper == "bytes in the marks":
-        docs[0] = (docs[0][0], {(b"x",): (1, 1)})
-    elif tamper == "missing file":
-        files, docs = files[1:], docs[1:]
+    _, (fmt, key, shown, name, version, tables, code, firings) = _entry_parts(entry)
+    states = tables["states"]
+    first = next(iter(states))
+    if tamper == "set in the tables":
+        states[first] = {1, 2}
+    elif tamper == "unknown class":
+        states[first] = [99] + states[first][1:]
+    elif tamper == "too few fields":
+        states[first] = states[first][:2]
+    elif tamper == "missing table":
+        del tables["links"]
+    elif tamper == "id not text":
+        states[1] = states.pop(first)
     elif tamper == "bad firings":
         firings = ((10**6, "left"),) + firings[1:]
     elif tamper == "deep nesting":
         deep: list = []
         for _ in range(1500):  # marshal nests up to 2000 levels
             deep = [deep]
-        docs[0] = ({"states": deep}, docs[0][1])
-    _write_entry(entry, (fmt, key, files, tuple(docs), manifest, code, firings))
+        states[first] = deep
+    elif tamper == "name not text":
+        name = 1
+    _write_entry(entry, (fmt, key, shown, name, version, tables, code, firings))
     assert _json(hipkb.load_kb()) == _json(_uncached()[1])
+
+
+def _every_field(value):
+    """A record's whole content, compared fields or not (locations are not compared by ==)."""
+    from hipkb.record import fields, is_record
+
+    if is_record(value):
+        return (type(value).__name__, tuple((f.name, _every_field(getattr(value, f.name))) for f in fields(value)))
+    if isinstance(value, tuple):
+        return tuple(_every_field(v) for v in value)
+    if hasattr(value, "items"):
+        return tuple((k, _every_field(v)) for k, v in value.items())
+    return value
+
+
+def test_the_model_from_the_cache_is_the_loaded_model_down_to_every_location(cache, monkeypatch):
+    hipkb.load_kb()
+    model, _ = _uncached()
+    _no_yaml(monkeypatch)
+    cached, _ = kbcache.load()
+    for table in ("sources", "entities", "states", "findings", "thresholds", "links", "rules", "recommendations"):
+        assert _every_field(getattr(cached, table)) == _every_field(getattr(model, table)), table
+    assert _every_field(cached.inference_rules) == _every_field(model.inference_rules)
+    assert _every_field(cached.branches) == _every_field(model.branches)
+    assert (cached.name, cached.version, cached.directory) == (model.name, model.version, model.directory)
+    assert cached.branch_status == model.branch_status and cached.positions == model.positions
+
+
+def test_a_kb_loaded_under_another_name_reports_locations_under_that_name(cache, kb_copy, monkeypatch):
+    monkeypatch.chdir(kb_copy.parent)
+    assert str(hipkb.load_kb("kb").states["ir_limited"].location).startswith("kb/states.yaml:")
+    absolute = hipkb.load_kb(kb_copy)
+    assert str(absolute.states["ir_limited"].location).startswith(f"{kb_copy}/states.yaml:")
+    assert absolute.directory == str(kb_copy)
+    assert len(_entries(cache)) == 1
 
 
 def test_hostile_code_in_an_entry_is_never_run(cache, tmp_path):
     marker = tmp_path / "ran"
     hipkb.load_kb()
     [entry] = _entries(cache)
-    _, (fmt, key, files, docs, manifest, code, firings) = _entry_parts(entry)
+    _, (fmt, key, shown, name, version, tables, code, firings) = _entry_parts(entry)
     hostile = compile(f"import os\nopen({str(marker)!r}, 'w').write('x')\ndef evaluate(F, G, T):\n    return []\n", "x", "exec")
-    _write_entry(entry, (fmt, key, files, docs, manifest, hostile, firings))
+    _write_entry(entry, (fmt, key, shown, name, version, tables, hostile, firings))
     assert _json(hipkb.load_kb()) == _json(_uncached()[1])
     assert not marker.exists()
 
@@ -383,3 +428,37 @@ def test_generated_code_runs_with_only_the_builtins_it_needs():
         assert "def evaluate(" in evaluator.source  # regenerated for a cached code object
     with pytest.raises(ValueError, match="^the evaluator code defines no evaluate\\(\\)$"):
         CompiledEvaluator.from_code(model, compile("def get(F):\n    return []\n", "<cache>", "exec"), ())
+
+
+def test_the_key_covers_every_module_that_reads_validates_or_builds_the_kb():
+    # kbcache's docstring: an entry is keyed on the modules that shape it, so editing any of them
+    # (a checkout between runs) never reads an entry written by the old code. Those are every hipkb
+    # module kbcache imports, directly or through another, at the top or inside a function.
+    import ast
+
+    package = Path(kbcache.__file__).parent
+
+    def file_of(name: str) -> Path | None:
+        for candidate in (package / (name.replace(".", "/") + ".py"), package / name.replace(".", "/") / "__init__.py"):
+            if candidate.exists():
+                return candidate
+        return None
+
+    def imported_by(name: str) -> set[str]:
+        path = file_of(name)
+        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = here[: len(here) - node.level + 1]
+                targets = [".".join(base + [node.module])] if node.module else [".".join(base + [a.name]) for a in node.names]
+                found.update(t for t in targets if file_of(t) is not None)
+        return found
+
+    closure, todo = set(), ["kbcache"]
+    while todo:
+        name = todo.pop()
+        if name not in closure:
+            closure.add(name)
+            todo.extend(imported_by(name))
+    assert closure <= set(kbcache._SHAPERS), closure - set(kbcache._SHAPERS)

@@ -1,13 +1,13 @@
-"""A cache of parsed knowledge bases, so a cold ``hipkb`` run skips YAML and code generation.
+"""A cache of loaded knowledge bases, so a cold ``hipkb`` run skips YAML, validation and code generation.
 
 :func:`load` returns a KB's model and its compiled evaluator. The first time
 it reads the YAML, builds and validates the model, generates and compiles
-the evaluator, and stores what it parsed (every file's data and the
-position of every value) with the evaluator's code object in one file of
-the user cache directory. The next time, when the KB's files are byte for
-byte the same, it reads that file instead of parsing YAML and compiling
-Python; the model is still built and validated from the cached data, by
-the same loader, every time.
+the evaluator, and stores the validated model's tables (every item, with
+its source location, as plain values) and the evaluator's code object in
+one file of the user cache directory. The next time, when the KB's files
+are byte for byte the same, it rebuilds the model from those tables
+(:meth:`~hipkb.model.KBModel.build` computes the indexes again) instead of
+parsing, validating and compiling.
 
 Where: ``$HIPKB_CACHE_DIR`` if set (set but empty: no cache), else
 ``$XDG_CACHE_HOME/hipkb``, else ``~/.cache/hipkb``; one file per KB
@@ -16,15 +16,17 @@ directory, replaced when the KB changes.
 Key: a hash of the KB files' bytes, hipkb's version, the Python version and
 the size and modification time of the modules that shape the entry (as
 Python does for ``.pyc`` files): an edited KB, a new hipkb or another
-Python never reads a stale entry.
+Python never reads a stale entry. The entry also records the name the KB
+was loaded under, since its items' locations are written with it.
 
 Safety: the entry is marshal data (plain values and a code object), never
 pickle. A code object runs when it is loaded, so an entry is read only
 when no one else could have written it: the cache directory and the file
 must belong to the current user and be writable by no one else (POSIX;
 elsewhere there is no cache). An entry carries a hash of its own bytes
-and is checked for shape (the data is plain data, the code uses only the
-names the generated evaluator uses) before use. Anything unexpected — a
+and is checked for shape before use: its items are made only from the
+model's own classes, by their constructors, from plain values; the code
+uses only the names the generated evaluator uses. Anything unexpected — a
 truncated, corrupt or foreign file, a read-only or missing directory, a
 KB with errors — means the KB is loaded from its YAML as if there were no
 cache: never an error, never a different result.
@@ -40,13 +42,16 @@ import marshal
 import os
 import stat
 import sys
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from types import MappingProxyType
+
 from .engines.compiled import CompiledEvaluator
+from .errors import Location
 from .kb import FILES, MANIFEST, bundled_kb_path, load_model
-from .model import KBModel
+from .model import Address, Citation, Condition, Entity, Finding, KBModel, Link, Recommendation, Rule, Source, State, Threshold
+from .record import fields
 from .source import MAX_BYTES, Document
 
 try:
@@ -57,15 +62,19 @@ except ImportError:  # pragma: no cover - CPython always has it; hashlib costs ~
 __all__ = ["load", "cache_directory", "entry_path", "clear", "FORMAT", "MAX_ENTRY_BYTES"]
 
 #: Bumped whenever the layout of an entry changes.
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"hipkb kb cache\n"
 #: Entries larger than this are neither written nor read.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
 _DIGEST = 32
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-#: The modules whose code decides what an entry holds.
-_SHAPERS = ("kbcache", "source", "model", "engines.compiled", "version")
+#: The modules whose code decides what an entry holds (reading, validating, building, generating).
+_SHAPERS = ("kbcache", "source", "yaml_subset", "kb", "graphs", "model", "errors", "record", "engines.compiled", "version")
+#: The tables of a model, as KBModel.build takes them.
+_TABLES = ("sources", "entities", "states", "findings", "thresholds", "links", "rules", "recommendations")
+#: The only classes an entry's items are made of, by position in this tuple.
+_CLASSES = (Source, Entity, State, Finding, Threshold, Link, Rule, Condition, Recommendation, Address, Citation, Location)
 
 
 def cache_directory() -> Path | None:
@@ -143,9 +152,10 @@ def load(path: str | Path | None = None, *, cache: bool = True) -> tuple[KBModel
         model = built
         evaluator = CompiledEvaluator(model)
         if folder is not None and _snapshot(directory) == snapshot:  # unchanged while we read it
-            entry = (FORMAT, key, tuple(sorted(docs)), tuple((docs[f].data, docs[f].marks) for f in sorted(docs)),
-                     None if manifest is None else manifest.data, evaluator.code, evaluator.firings)
-            _write_entry(folder, name, entry)
+            tables = _encode_tables(model)
+            if tables is not None:
+                entry = (FORMAT, key, shown, model.name, model.version, tables, evaluator.code, evaluator.firings)
+                _write_entry(folder, name, entry)
         return model, evaluator
     finally:
         if folder is not None:
@@ -308,62 +318,85 @@ def _decode(raw: bytes, key: str, directory: Path, shown: str) -> Any:
     if blake2b(payload, digest_size=_DIGEST).hexdigest().encode() != digest:
         return None
     entry = marshal.loads(payload)
-    if type(entry) is not tuple or len(entry) != 7 or entry[0] != FORMAT:
+    if type(entry) is not tuple or len(entry) != 8 or entry[0] != FORMAT:
         return None
-    _, entry_key, files, docs, manifest, code, firings = entry
-    if entry_key != key:
+    _, entry_key, entry_shown, name, version, tables, code, firings = entry
+    if entry_key != key or entry_shown != shown:
         return _STALE
-    expected = tuple(sorted(FILES))
-    if files != expected or type(docs) is not tuple or len(docs) != len(expected):
+    if type(name) is not str or type(version) is not str or type(firings) is not tuple:
         return None
-    parsed: dict[str, tuple[Any, Any]] = {}
-    for file, doc in zip(files, docs):
-        if type(doc) is not tuple or len(doc) != 2 or not _plain(doc[0]) or not _marks(doc[1]):
-            return None
-        parsed[file] = doc
-    if manifest is not None and not _plain(manifest):
-        return None
-    if type(firings) is not tuple:
-        return None
-    model = _build(directory, shown, parsed, manifest)
-    if model is None:
-        return None
+    model = KBModel.build(name, version, str(directory), _decode_tables(tables))
     return model, CompiledEvaluator.from_code(model, code, firings)
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_CLASS_INDEX = {cls: i for i, cls in enumerate(_CLASSES)}
+#: How deep items nest (a recommendation's call's condition's option is 5); deeper is a damaged entry.
+_MAX_NESTING = 32
 
 
-def _plain(value: Any) -> bool:
-    """Only what a YAML or JSON file can hold: dicts with scalar keys, lists, scalars."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            for key in item:
-                if type(key) not in _SCALARS:
-                    return False
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind not in _SCALARS:
-            return False
-    return True
+class _NotEncodable(Exception):
+    """A value an entry cannot hold; the entry is then not written."""
 
 
-def _marks(marks: Any) -> bool:
-    """Positions: (path of keys) → (line, column); checked type by type at C speed (thousands per KB)."""
-    if type(marks) is not dict:
-        return False
-    keys, places = marks.keys(), marks.values()
-    return (set(map(type, keys)) <= {tuple} and set(map(type, chain.from_iterable(keys))) <= _KEY_TYPES
-            and set(map(type, places)) <= {tuple} and set(map(len, places)) <= {2}
-            and set(map(type, chain.from_iterable(places))) <= _PLACE_TYPES)
+def _encode_tables(model: KBModel) -> dict[str, dict[str, Any]] | None:
+    """The model's tables as plain values (marshal's), or None if something in them is not the model's own."""
+    try:
+        return {table: {item_id: _encode_item(item, 0) for item_id, item in getattr(model, table).items()} for table in _TABLES}
+    except _NotEncodable:
+        return None
 
 
-_KEY_TYPES = frozenset(_SCALARS)
-_PLACE_TYPES = frozenset({int, type(None)})
+def _encode_item(value: Any, depth: int) -> Any:
+    """A record as [class number, field values...], a read-only mapping as a dict, a tuple as a tuple."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if depth > _MAX_NESTING:
+        raise _NotEncodable
+    if kind is tuple:
+        return tuple(_encode_item(item, depth + 1) for item in value)
+    if kind is MappingProxyType:
+        if any(type(k) is not str for k in value):
+            raise _NotEncodable
+        return {k: _encode_item(v, depth + 1) for k, v in value.items()}
+    index = _CLASS_INDEX.get(kind)
+    if index is None or any(not f.init for f in fields(value)):
+        raise _NotEncodable
+    return [index, *(_encode_item(getattr(value, f.name), depth + 1) for f in fields(value))]
+
+
+def _decode_tables(tables: Any) -> dict[str, dict[str, Any]]:
+    """The tables :func:`_encode_tables` wrote; raises (TypeError, ValueError...) on anything else."""
+    if type(tables) is not dict or tuple(tables) != _TABLES:
+        raise ValueError("not the model's tables")
+    out: dict[str, dict[str, Any]] = {}
+    for table, items in tables.items():
+        if type(items) is not dict:
+            raise ValueError("not a table")
+        out[table] = {item_id: _decode_item(item, 0) for item_id, item in items.items() if type(item_id) is str}
+        if len(out[table]) != len(items):
+            raise ValueError("an id that is not text")
+    return out
+
+
+def _decode_item(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if depth > _MAX_NESTING:
+        raise ValueError("nested too deeply")
+    if kind is list:
+        if not value or type(value[0]) is not int or not 0 <= value[0] < len(_CLASSES):
+            raise ValueError("not an item")
+        return _CLASSES[value[0]](*[_decode_item(item, depth + 1) for item in value[1:]])
+    if kind is tuple:
+        return tuple(_decode_item(item, depth + 1) for item in value)
+    if kind is dict:
+        if any(type(k) is not str for k in value):
+            raise ValueError("a key that is not text")
+        return MappingProxyType({k: _decode_item(v, depth + 1) for k, v in value.items()})
+    raise ValueError(f"unexpected {kind.__name__} in an entry")
 
 
 def _write_entry(folder: int, name: str, entry: tuple[Any, ...]) -> None:
