@@ -152,10 +152,14 @@ def test_render_stays_the_function_after_importing_its_module() -> None:
 
 
 def test_heavy_modules_load_only_when_needed() -> None:
+    # The cold-start work of issue 17: besides the engines and renderers, a case needs neither PyYAML
+    # (a mapping, or a file in the common YAML shapes: test_yaml_subset) nor dataclasses and inspect
+    # (records), nor difflib (suggestions) and traceback (--debug) unless something goes wrong.
     code = textwrap.dedent("""
         import sys, hipkb
         hipkb.assess({"findings": {"supine_hip_ir": {"left": 12}}}).to_dict()
-        print(sorted(m for m in ("experta", "networkx", "graphviz", "multiprocessing", "concurrent.futures") if m in sys.modules))
+        print(sorted(m for m in ("experta", "networkx", "graphviz", "multiprocessing", "concurrent.futures",
+                                 "yaml", "dataclasses", "inspect", "difflib", "traceback") if m in sys.modules))
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert (proc.returncode, proc.stdout.strip()) == (0, "[]"), proc.stderr
