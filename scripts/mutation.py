@@ -54,6 +54,8 @@ MUTATE = [
     "src/hipkb/answers/report.py",
     "src/hipkb/answers/cards.py",
     "src/hipkb/answers/sensitivity.py",
+    "src/hipkb/record.py",
+    "src/hipkb/yaml_subset.py",
 ]
 
 #: Tier 1: the fast, deterministic tests that state the specification with literals.
@@ -75,6 +77,8 @@ FAST = [
     "tests/test_card_rules.py",
     "tests/test_sensitivity.py",
     "tests/test_sensitivity_rules.py",
+    "tests/test_record.py",
+    "tests/test_yaml_subset.py",
 ]
 #: Tier 2 (run only on what tier 1 left alive): the oracles (an independent model of the reasoning,
 #: generated cases and their promises) and the tests of the answers built on the core (why-not reads

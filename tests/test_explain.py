@@ -359,3 +359,15 @@ def test_cli_bad_input_exits_2_with_one_line(capsys, args, message):
     assert message in err and "Traceback" not in err
     if "Invalid value" not in message:
         assert err.count("\n") == 1
+
+
+def test_why_a_suspicion_names_every_sign_that_raised_it():
+    # DESIGN v2: hip hike and knee valgus each suggest limited IR (one rule, any of its signs). Both were seen,
+    # so the answer names both, as the report's bottom line does, not the first sign only.
+    result = hipkb.assess({"findings": {"hip_hike": "right", "knee_valgus": "right"}})
+    first = result.explain("ir_limitation_suspected", side="right", question="why").text().splitlines()[1]
+    assert first == ("Hip internal rotation limitation suspected (right) — inferred, interpretation: because hip hike "
+                     "on the right was observed and knee valgus (knee caving in) on the right was observed")
+    only_one = hipkb.assess({"findings": {"hip_hike": "right"}})
+    assert only_one.explain("ir_limitation_suspected", side="right", question="why").text().splitlines()[1].endswith(
+        "because hip hike on the right was observed")

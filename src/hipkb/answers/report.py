@@ -36,7 +36,7 @@ from ..model import SIDES, Citation, KBModel, Key, Side, key_str
 from ..record import field, record
 from ..sanitize import clean
 from .programme import programme
-from .words import evidence_words, kind_title, status_words
+from .words import alike_premises, evidence_words, kind_title, status_words
 
 if TYPE_CHECKING:
     from ..result import Conclusion, Disagreement, Justification, Measurement, RecommendationResult, Result
@@ -307,7 +307,7 @@ def _ir_line(result: Result, side: Side) -> str | None:
     if limited is not None:
         return f"Supine IR not measured; {_origin(result, limited)} {_VERBS.get(limited.status, 'suggests')} it is limited."
     if suspected is not None:
-        roots = _roots(result, _alike_premises(suspected))
+        roots = _roots(result, alike_premises(suspected))
         shown = [_entered(result, k) for k in roots if k[0] != _IR_FINDING]
         why = f" {_join(shown)} suggest{'s' if len(shown) == 1 else ''} it may be limited" if shown else " a limitation is suspected"
         return f"Supine IR not measured{where};{why}."
@@ -473,20 +473,6 @@ def _brief_conclusions(result: Result, items: list[Conclusion], shown: set[Key])
     return entries + chained
 
 
-def _alike_premises(item: Conclusion) -> list[Key]:
-    """The premises of the first justification and of those that reach the item the same way.
-
-    One rule with ``any`` options fires once per option that holds (a hip hike and a knee valgus both
-    suggest a limitation): a student reads them as one reason with several signs.
-    """
-    first = item.justifications[0]
-    out: list[Key] = []
-    for just in item.justifications:
-        if (just.rule, just.status, just.evidence) == (first.rule, first.status, first.evidence):
-            out += [k for k in just.because if k not in out]
-    return out
-
-
 def _how(result: Result, c: Conclusion) -> str:
     """How a conclusion was reached, in words."""
     kb = result.kb
@@ -498,7 +484,7 @@ def _how(result: Result, c: Conclusion) -> str:
     if c.status == "indicated" and c.measurement is not None:
         m = c.measurement
         return f"indicated by the {_name(kb, m.finding)} ({_deg(m.value)}, threshold {_deg(m.threshold)})"
-    premises = [_premise(result, k, c.side) for k in _alike_premises(c)]
+    premises = [_premise(result, k, c.side) for k in alike_premises(c)]
     if c.status == "predicted":
         return f"predicted from {_join(premises)}, not measured" if premises else "predicted, not measured"
     return f"inferred from {_join(premises)}" if premises else status_words(c.status)

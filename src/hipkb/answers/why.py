@@ -23,7 +23,7 @@ Causes in the model that do not hold:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..model import Key, Side
 from ..record import record
@@ -107,22 +107,28 @@ def why(result: Result, key: Key) -> WhyAnswer:
 # Shared pieces
 
 
-def basis(result: Result, just: Justification) -> str:
-    """What one justification rests on, in a few words (its readings, or its premises)."""
+def basis(result: Result, just: Justification, *, because: Sequence[Key] | None = None) -> str:
+    """What one justification rests on, in a few words (its readings, or its premises).
+
+    ``because``: the premises to name instead of the justification's own
+    (those of every firing alike, :func:`~hipkb.answers.words.alike_premises`).
+    """
     kb = result.kb
     if just.rule is None:
         return "stated by the assessor"
     if just.measurements:
         return "; ".join(words.measurement(kb, m) for m in just.measurements)
-    premises = [words.thing(kb, k) for k in just.because if k[0] in kb.states]
-    premises += [words.reading(result, k) for k in just.because if k[0] not in kb.states]
+    keys = just.because if because is None else because
+    premises = [words.thing(kb, k) for k in keys if k[0] in kb.states]
+    premises += [words.reading(result, k) for k in keys if k[0] not in kb.states]
     return "because " + " and ".join(premises) if premises else clean(kb.rule(just.rule).label)
 
 
 def _headline(result: Result, item: Conclusion | RecommendationResult) -> str:
     kb = result.kb
     head = f"{clean(item.label)}" + (f" ({item.side})" if item.side is not None else "")
-    return f"{head} — {item.status}, {item.evidence}: {basis(result, item.justifications[0])}"
+    first = item.justifications[0]
+    return f"{head} — {item.status}, {item.evidence}: {basis(result, first, because=words.alike_premises(item))}"
 
 
 def _disagreements(result: Result, key: Key) -> list[str]:
@@ -276,7 +282,7 @@ def _cause(result: Result, key: Key, links: tuple[str, ...]) -> Cause:
         return Cause(key, False, None, words.fact(result, key, recorded_false=value is False).replace(": not recorded, assumed", ": not recorded"), links)
     c = result.conclusion(key[0], key[1]) if key[0] in kb.states else None
     if c is not None:
-        return Cause(key, True, c.status, f"because {name} — {c.status}: {basis(result, c.justifications[0]).removeprefix('because ')}", links)
+        return Cause(key, True, c.status, f"because {name} — {c.status}: {basis(result, c.justifications[0], because=words.alike_premises(c)).removeprefix('because ')}", links)
     state = kb.states.get(key[0])
     if state is not None and state.opposite and state.opposite in kb.states:
         opposite = result.conclusion(state.opposite, key[1])

@@ -26,9 +26,10 @@ from ..record import record
 from ..sanitize import clean
 
 if TYPE_CHECKING:
-    from ..result import Measurement, Result
+    from ..result import Conclusion, Measurement, RecommendationResult, Result
 
 __all__ = [
+    "alike_premises",
     "BECAUSE",
     "NO_EVIDENCE",
     "NOT_THE_CASE",
@@ -135,6 +136,23 @@ def thing(kb: KBModel, key: Key) -> str:
     """``hip internal rotation limited (left)``; an item of no side has no brackets."""
     item, side = key
     return f"{name(kb, item)} ({side})" if side is not None else name(kb, item)
+
+
+def alike_premises(item: Conclusion | RecommendationResult) -> list[Key]:
+    """The premises of an item's first justification and of those that reach it the same way.
+
+    One rule with ``any`` options fires once per option that holds (a hip
+    hike and a knee valgus both suggest a limitation): a student reads them
+    as one reason with several signs, so answers name them together.
+    """
+    if not item.justifications:
+        return []
+    first = item.justifications[0]
+    out: list[Key] = []
+    for just in item.justifications:
+        if (just.rule, just.status, just.evidence) == (first.rule, first.status, first.evidence):
+            out += [k for k in just.because if k not in out]
+    return out
 
 
 def reading(result: Result, key: Key) -> str:
