@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -151,17 +152,20 @@ def test_render_stays_the_function_after_importing_its_module() -> None:
     assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
 
 
-def test_heavy_modules_load_only_when_needed() -> None:
+def test_heavy_modules_load_only_when_needed(tmp_path: Path) -> None:
     # The cold-start work of issue 17: besides the engines and renderers, a case needs neither PyYAML
-    # (a mapping, or a file in the common YAML shapes: test_yaml_subset) nor dataclasses and inspect
-    # (records), nor difflib (suggestions) and traceback (--debug) unless something goes wrong.
+    # (a mapping, or a file in the common YAML shapes: test_yaml_subset; the KB comes from the cache,
+    # filled first) nor dataclasses and inspect (records), nor difflib (suggestions) and traceback
+    # (--debug) unless something goes wrong.
+    env = dict(os.environ, HIPKB_CACHE_DIR=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-c", "import hipkb; hipkb.load_kb()"], env=env, timeout=60, check=True)
     code = textwrap.dedent("""
         import sys, hipkb
         hipkb.assess({"findings": {"supine_hip_ir": {"left": 12}}}).to_dict()
         print(sorted(m for m in ("experta", "networkx", "graphviz", "multiprocessing", "concurrent.futures",
                                  "yaml", "dataclasses", "inspect", "difflib", "traceback") if m in sys.modules))
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert (proc.returncode, proc.stdout.strip()) == (0, "[]"), proc.stderr
 
 
