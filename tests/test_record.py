@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import pickle
 import threading
+import typing
 from typing import Any, ClassVar
 
 import pytest
@@ -26,9 +27,10 @@ def twins(frozen: bool = True, order: bool = False, eq: bool = True) -> tuple[An
 
         class Point:
             kind: ClassVar[str] = "point"
+            code: typing.ClassVar[int] = 3
             x: int
             y: float = 0.0
-            tags: tuple[str, ...] = ()
+            tags: tuple[str, ...] = (dataclasses.field if module else field)(default=())
             where: str | None = (dataclasses.field if module else field)(default=None, compare=False, repr=False)
             seen: list[int] = (dataclasses.field if module else field)(default_factory=list, compare=False)
 
@@ -96,7 +98,7 @@ def test_default_factories_give_each_instance_its_own_value() -> None:
 
 
 def test_mutable_defaults_and_misordered_defaults_are_refused_as_in_dataclasses() -> None:
-    with pytest.raises(ValueError, match="mutable default"):
+    with pytest.raises(ValueError, match="mutable default <class 'list'> for field items is not allowed"):
         @record
         class Bad:
             items: list[int] = []  # noqa: RUF012
@@ -198,3 +200,92 @@ def test_the_packages_types_are_records_not_dataclasses() -> None:
     assert is_record(result) and is_record(conclusion) and not dataclasses.is_dataclass(conclusion)
     with pytest.raises(AttributeError):
         conclusion.side = "right"  # type: ignore[misc]
+
+
+def test_class_attributes_hold_the_defaults_as_in_dataclasses() -> None:
+    std, rec = twins()
+    for name in ("y", "tags", "where", "seen", "x", "kind", "code"):
+        assert hasattr(rec, name) == hasattr(std, name), name
+        if hasattr(std, name):
+            assert getattr(rec, name) == getattr(std, name), name
+    assert rec.__init__.__qualname__ == std.__init__.__qualname__
+    assert rec.__repr__.__qualname__ == std.__repr__.__qualname__
+
+
+def test_a_field_declared_with_field_is_compared_unless_told_otherwise() -> None:
+    _, rec = twins()
+    assert rec(1, tags=("a",)) != rec(1, tags=("b",))
+    assert hash(rec(1)) != hash(rec(2))
+
+
+def test_one_field_no_field_and_no_compared_field() -> None:
+    @record
+    class One:
+        x: int
+
+    @record
+    class Empty:
+        pass
+
+    @record
+    class Uncompared:
+        where: str = field(default="", compare=False)
+
+    assert One(1) == One(1) and One(1) != One(2) and hash(One(1)) == hash(One(1))
+    assert Empty() == Empty() and repr(Empty()).endswith("Empty()") and hash(Empty()) == hash(Empty())
+    assert Uncompared("a") == Uncompared("b") and hash(Uncompared("a")) == hash(Uncompared("b"))
+
+
+def test_annotations_that_are_not_strings() -> None:
+    # Without ``from __future__ import annotations`` a class holds real typing objects.
+    namespace = {"__annotations__": {"x": int, "tally": ClassVar[int], "other": typing.ClassVar[str]}, "tally": 0}
+    Plain = record(type("Plain", (), namespace))
+    assert [f.name for f in fields(Plain)] == ["x"] and Plain(3).x == 3
+
+
+def test_an_explicit_hash_is_kept_as_dataclasses_keep_it() -> None:
+    made = []
+    for decorate in (dataclasses.dataclass(frozen=True), record):
+        class Hashed:
+            x: int
+
+            def __hash__(self) -> int:
+                return 7
+
+        made.append(decorate(Hashed))
+    assert hash(made[0](1)) == hash(made[1](1)) == 7
+
+
+def test_a_factory_default_followed_by_no_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'y' follows default argument"):
+        @record
+        class Misordered:
+            x: list[int] = field(default_factory=list)
+            y: int
+
+
+def test_fields_after_an_unset_init_false_field_are_still_set() -> None:
+    @record(frozen=False)
+    class Later:
+        a: int
+        cache: Any = field(init=False, repr=False)
+        c: int = 3
+
+    later = Later(1)
+    assert (later.a, later.c) == (1, 3) and not hasattr(later, "cache")
+    later.cache = "set by the class"
+    assert later.cache == "set by the class"
+
+
+def test_field_refuses_both_a_default_and_a_factory_and_replace_refuses_init_false_fields() -> None:
+    with pytest.raises(ValueError, match="^cannot specify both default and default_factory$"):
+        field(default=1, default_factory=list)
+
+    @record
+    class Counted:
+        name: str
+        count: int = field(default=0, init=False)
+
+    with pytest.raises(ValueError, match="^field 'count' is set by the record itself and cannot be replaced$"):
+        replace(Counted("a"), count=2)
+    assert replace(Counted("a"), name="b") == Counted("b")

@@ -103,7 +103,8 @@ def test_the_bundled_examples_are_in_the_subset(path: str) -> None:
         ("null", None), ("Null", None), ("NULL", None), ("nULL", "nULL"),
         ("left", "left"), ("a b", "a b"), ("demo-01", "demo-01"), ("e5", "e5"), ("_x", "_x"),
         ("'12'", "12"), ('"yes"', "yes"), ("'a: b # c'", "a: b # c"), ("{}", {}), ("[]", []),
-        ("[1, [2, {a: b}]]", [1, [2, {"a": "b"}]]),
+        ("[1, [2, {a: b}]]", [1, [2, {"a": "b"}]]), ("[{}, [], {a: []}]  # c", [{}, [], {"a": []}]),
+        ("[1,2]", [1, 2]), ("{a: 1,b: 2}", {"a": 1, "b": 2}), ("{ a: 1 , b: [ x ] }", {"a": 1, "b": ["x"]}),
     ],
 )
 def test_scalars_read_as_pyyaml_reads_them(value: str, expected: Any) -> None:
@@ -125,10 +126,25 @@ def test_scalars_read_as_pyyaml_reads_them(value: str, expected: Any) -> None:
         "a: [1,]\n", "a: {b: 1,}\n", "a: {b:1}\n", "a: [1,\n  2]\n", "a: \"tab\\tx\"\n", "a: 'it''s'\n",
         "a: x#y\n", "a: b: c\n", "a:b\n", "? a\n: b\n", "a: -\n", "a:\n  - b: 1\n", "'a': 1\n", "1: a\n",
         "a: 1\nb:\n    c: 1\n   d: 2\n", "<<: {a: 1}\n", "a: b  c\n",
+        "a: {{b: 1}: 2}\n", "a: {[b]: 1}\n", "a: {1: b}\n", "a: {'q': 1}\n", "a  b\n", "k  v: 1\n",  # keys that are not names
     ],
 )
 def test_anything_else_is_left_to_pyyaml(text: str) -> None:
     assert yaml_subset.events(text) is None
+
+
+def test_block_lists_are_in_the_subset() -> None:
+    text = "a:\n  - x\n  - 'y z'   # c\n  - {left: 1}\nb:\n    - 2\n"
+    assert assert_same(text)
+    assert source.parse_text(text, "c.yaml").data == {"a": ["x", "y z", {"left": 1}], "b": [2]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: [[[[[[[[[1]]]]]]]]]\n", "a: {b: {c: {d: {e: {f: {g: {h: {i: 1}}}}}}}}\n", "a:\n  - # c\n    b: 1\n", "a:\n  -\n  - x\n"],
+)
+def test_deep_flows_and_empty_list_items_read_as_pyyaml_reads_them(text: str) -> None:
+    assert_same(text)  # whichever path reads them
 
 
 def test_errors_from_the_subset_name_the_same_place_as_pyyaml() -> None:
