@@ -269,9 +269,9 @@ def test_fields_after_an_unset_init_false_field_are_still_set() -> None:
     class Later:
         a: int
         cache: Any = field(init=False, repr=False)
-        c: int = 3
+        c: int  # no default: init=False fields are outside the ordering rule, as in dataclasses
 
-    later = Later(1)
+    later = Later(1, 3)
     assert (later.a, later.c) == (1, 3) and not hasattr(later, "cache")
     later.cache = "set by the class"
     assert later.cache == "set by the class"

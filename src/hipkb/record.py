@@ -183,7 +183,8 @@ def _process(cls: type[_T], *, frozen: bool, eq: bool, order: bool) -> type[_T]:
 
 
 def _is_classvar(annotation: Any) -> bool:
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", repr(annotation))
+    # a string under ``from __future__ import annotations``, else the object (its repr is "typing.ClassVar[...]")
+    text = annotation if isinstance(annotation, str) else repr(annotation)
     return text.startswith(("ClassVar", "typing.ClassVar"))
 
 

@@ -137,11 +137,9 @@ def _inline(line: str, at: int, number: int, out: list[Event]) -> bool:
         pos = _SPACES.match(line, pos).end()  # type: ignore[union-attr]  # ' *' always matches
         char = line[pos: pos + 1]
         if expect == "after":
-            if char == ",":
+            if char == ",":  # a trailing comma fails below: a closer is neither a key nor a scalar
                 pos += 1
                 expect = "key" if stack[-1] == "}" else "value"
-                if _SPACES.match(line, pos).end() < len(line) and line[_SPACES.match(line, pos).end()] in "}]":  # type: ignore[union-attr]
-                    return False  # a trailing comma
             elif char == stack[-1]:
                 stack.pop()
                 out.append(("end",))
