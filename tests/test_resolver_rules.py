@@ -40,6 +40,21 @@ def test_the_state_nearer_a_measurement_stays_whichever_of_the_pair_it_is(tmp_pa
     assert result.holds("b", "left") and not result.holds("a", "left") and result.holds("m", "left")
 
 
+def test_what_rested_on_a_dropped_state_two_steps_away_is_withdrawn_too(tmp_path: Path) -> None:
+    # DESIGN: "everything that rested only on it is withdrawn too": a state derived from a state derived
+    # from the dropped one rested on it as well, however many steps away.
+    write_kb(
+        tmp_path,
+        states=("- {id: a, label: A, opposite: b}\n- {id: b, label: B, opposite: a}\n- {id: c, label: C}\n"
+                "- {id: e, label: E}\n- {id: g, label: G}\n"),
+        rules=rule("rc", "{state: a}", "c") + rule("re", "{state: c}", "e") + rule("rg", "{state: e}", "g"),
+    )
+    result = both_engines(hipkb.load_kb(tmp_path), {"findings": {"a": "left", "b": "left"}})
+    (d,) = result.disagreements
+    assert d.withdrawn == (("c", "left"), ("e", "left"), ("g", "left"))
+    assert not any(result.holds(x, "left") for x in "ceg")
+
+
 def test_what_went_with_a_dropped_state_lists_states_before_recommendations(tmp_path: Path) -> None:
     # DESIGN: "everything that rested only on it is withdrawn too, and the disagreement lists what went";
     # listed in the result's own order: conclusions (states) first, then recommendations.

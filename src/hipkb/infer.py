@@ -437,7 +437,12 @@ class _Resolver:
         recommendations.sort(key=lambda r: (kind_rank[r.kind], kb.recommendations[r.id].order or 0, rec_pos[r.id], side_rank(r.side)))
         gone = [k for k in first if k not in info]
         withdrawn = {k: tuple(self.justification(c, first) for c in first[k].kept) for k in gone}
-        disagreements = [self.disagreement(s, first, info, gone) for s in settled]
+        # what went, by each premise it rested on: one index for every disagreement (linear, not one scan each)
+        resting_on: dict[Key, list[Key]] = defaultdict(list)
+        for key in gone:
+            for premise in dict.fromkeys(p for c in first[key].kept for p in c.states):
+                resting_on[premise].append(key)
+        disagreements = [self.disagreement(s, first, info, gone, resting_on) for s in settled]
         disagreements.sort(key=lambda d: (side_rank(d.side), [state_pos[c.id] for c in d.dropped]))
         return Result(kb, self.case, self.thresholds, self.mdc, tuple(conclusions), tuple(recommendations),
                       tuple(disagreements), withdrawn)
@@ -513,22 +518,22 @@ class _Resolver:
         )
 
     def disagreement(self, settled: tuple[Side, Key | None, list[Key], str], first: Mapping[Key, _Info],
-                     final: Mapping[Key, _Info], gone: Sequence[Key]) -> Disagreement:
+                     final: Mapping[Key, _Info], gone: Sequence[Key], resting_on: Mapping[Key, Sequence[Key]]) -> Disagreement:
         side, kept, dropped, reason = settled
         keep = None
         if kept is not None:
             source = final if kept in final else first
             keep = self.conclusion(kept, source[kept], source)
         lost = tuple(self.conclusion(k, first[k], first) for k in dropped)
-        # what rested on a dropped state in the first support and is gone now
+        # what rested on a dropped state in the first support and is gone now: everything that went
+        # downstream of it (``resting_on``: what went, by premise), found without recursion
         reach: set[Key] = set(dropped)
-        changed = True
-        while changed:  # a few passes over what went (small)
-            changed = False
-            for key in gone:
-                if key not in reach and any(p in reach for c in first[key].kept for p in c.states):
+        todo = list(dropped)
+        while todo:
+            for key in resting_on.get(todo.pop(), ()):
+                if key not in reach:
                     reach.add(key)
-                    changed = True
+                    todo.append(key)
         withdrawn = tuple(k for k in gone if k in reach and k not in dropped)
         return Disagreement(side, keep, lost, tuple(sorted(withdrawn, key=self.item_order)), reason)
 
