@@ -43,16 +43,15 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
-
 from types import MappingProxyType
+from typing import Any
 
 from .engines.compiled import CompiledEvaluator
 from .errors import Location
 from .kb import FILES, MANIFEST, bundled_kb_path, load_model
 from .model import Address, Citation, Condition, Entity, Finding, KBModel, Link, Recommendation, Rule, Source, State, Threshold
 from .record import fields
-from .source import MAX_BYTES, Document
+from .source import MAX_BYTES
 
 try:
     from _blake2 import blake2b
@@ -135,21 +134,8 @@ def load(path: str | Path | None = None, *, cache: bool = True) -> tuple[KBModel
             found = _read_entry(folder, name, key, directory, shown)
             if found is not None:
                 return found
-        # A miss: parse the YAML once, build from it, and store what was parsed.
-        from .errors import HipkbError, KBError
-        from .source import read_document
-
-        try:
-            docs = {file: read_document(directory / file, error=KBError) for file in snapshot if file != MANIFEST}
-            manifest = read_document(directory / MANIFEST, error=KBError) if MANIFEST in snapshot else None
-        except HipkbError:
-            docs, manifest = {}, None
-        built = _build(directory, shown, {f: (d.data, d.marks) for f, d in docs.items()},
-                       None if manifest is None else manifest.data) if docs else None
-        if built is None:  # the KB has errors: the loader reports them
-            model = load_model(path)
-            return model, CompiledEvaluator(model)
-        model = built
+        # A miss: the loader reads and checks the KB (raising its own error when it has one), then store it.
+        model = load_model(path)
         evaluator = CompiledEvaluator(model)
         if folder is not None and _snapshot(directory) == snapshot:  # unchanged while we read it
             tables = _encode_tables(model)
@@ -427,31 +413,3 @@ def _remove(folder: int, name: str) -> None:
         os.unlink(name, dir_fd=folder)
     except OSError:
         pass
-
-
-# --------------------------------------------------------------------------
-# Building the model from parsed documents (what hipkb.kb.read_kb does after parsing)
-
-
-def _build(directory: Path, shown: str, docs: dict[str, tuple[Any, Any]], manifest: Any) -> KBModel | None:
-    """The model, or None when the KB has any error (the loader then reports it)."""
-    from . import kb as loader
-
-    documents = {file: Document(data, str(Path(shown) / file), dict(marks)) for file, (data, marks) in docs.items()}
-    if set(documents) != set(FILES):
-        return None
-    name, version = directory.name, "unversioned"
-    if manifest is not None:
-        fields = manifest if isinstance(manifest, dict) else {}
-        named, versioned = fields.get("name"), fields.get("version")
-        if not isinstance(named, str) or not isinstance(versioned, str):
-            return None
-        name, version = named, versioned
-    builder = loader._Builder(directory, documents)
-    builder.read_all()
-    builder.resolve()
-    if not any(p.code == "unknown-id" for p in builder.problems):
-        builder.semantics()
-    if any(p.severity == "error" for p in builder.problems):
-        return None
-    return builder.build(name or directory.name, version or "unversioned")
