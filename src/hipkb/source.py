@@ -60,7 +60,7 @@ PathKey = tuple[Any, ...]
 ErrorFactory = Callable[..., HipkbError]
 
 _YAML_TAG = "tag:yaml.org,2002:"
-_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_DECIMAL = yaml_subset.DECIMAL
 _INTEGER = re.compile(r"[-+]?[0-9]+\Z")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPECIAL_FLOAT = re.compile(r"(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z")

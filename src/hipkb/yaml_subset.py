@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import Union
 
-__all__ = ["events", "Event", "BOOLEAN_WORDS", "NULL_WORDS"]
+__all__ = ["events", "Event", "BOOLEAN_WORDS", "NULL_WORDS", "DECIMAL"]
 
 #: ('map' | 'seq' | 'flowmap' | 'flowseq', line, column) opens a collection; ('end',) closes it;
 #: ('key', text, line, column); ('scalar', text, kind, line, column) with kind
@@ -56,7 +56,9 @@ _PRINTABLE = re.compile(r"[ -~\n]*\Z")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Letters, digits and _ + - . / with single inner spaces: no indicator, no ': ', no ' #'.
 _PLAIN = re.compile(r"[A-Za-z0-9_+./-]+(?: [A-Za-z0-9_+./-]+)*")
-_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+#: A plain decimal (``12``, ``-0.5``, ``1e5``): the only plain text hipkb reads as a number, here and in
+#: hipkb.source (which takes it from here, below it in the layering).
+DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 _SINGLE = re.compile(r"'([^'\n]*)'")
 _DOUBLE = re.compile(r'"([^"\\\n]*)"')
 _SPACES = re.compile(r" *")
@@ -194,7 +196,7 @@ def _scalar(line: str, at: int, number: int, out: list[Event]) -> int | None:
 def _plain_kind(text: str) -> str | None:
     """How YAML 1.1 reads a plain scalar, when that is certain; None otherwise."""
     if text[0] in "0123456789+-.":
-        return "number" if _DECIMAL.match(text) else None  # 1:30, 0x10, 2001-01-01, -x: PyYAML decides
+        return "number" if DECIMAL.match(text) else None  # 1:30, 0x10, 2001-01-01, -x: PyYAML decides
     if text in BOOLEAN_WORDS:
         return "bool"
     if text in NULL_WORDS:
