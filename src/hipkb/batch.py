@@ -479,11 +479,9 @@ def _init_worker(shipped: bytes, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker may inherit a handler: stop means stop
     from .engines.compiled import CompiledEvaluator
     from .infer import KnowledgeBase
-    from .model import KBModel
 
     model, code, firings, thresholds, mdc, engine, render = pickle.loads(shipped)
-    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
-    object.__setattr__(kb, "_evaluator", CompiledEvaluator.from_code(kb, marshal.loads(code), firings))
+    kb = KnowledgeBase.from_model(model, CompiledEvaluator.from_code(model, marshal.loads(code), firings))
     _WORKER["run"] = _Run(kb, thresholds, mdc, engine, render)
     # Everything here so far (inherited from a forked parent, or loaded) lives as
     # long as the worker: keep the collector from walking it, and so from

@@ -66,9 +66,10 @@ class KnowledgeBase(KBModel):
     _lock: Any = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
 
     @classmethod
-    def from_model(cls, model: KBModel) -> KnowledgeBase:
+    def from_model(cls, model: KBModel, evaluator: CompiledEvaluator | None = None) -> KnowledgeBase:
+        """The KB of ``model``, with ``evaluator`` (one already made for it) or a newly compiled one."""
         kb = cls(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
-        object.__setattr__(kb, "_evaluator", CompiledEvaluator(model))
+        object.__setattr__(kb, "_evaluator", evaluator if evaluator is not None else CompiledEvaluator(model))
         return kb
 
     def engine(self, name: EngineName = "compiled") -> Any:
@@ -114,9 +115,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     from .kbcache import load as load_cached
 
     model, evaluator = load_cached(path)
-    kb = KnowledgeBase(**{f.name: getattr(model, f.name) for f in fields(KBModel)})
-    object.__setattr__(kb, "_evaluator", evaluator)
-    return kb
+    return KnowledgeBase.from_model(model, evaluator)
 
 
 # --------------------------------------------------------------------------
